@@ -1,0 +1,60 @@
+"""Apply ``migrations/`` with yoyo, serialised by a PostgreSQL advisory lock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from psycopg.conninfo import conninfo_to_dict
+from yoyo import get_backend, read_migrations
+from yoyo.migrations import MigrationList
+
+from api.database import Database
+from migrations import DIRECTORY
+
+# Any constant will do; it only has to be the same in every process that migrates.
+MIGRATION_LOCK = 0x0B0FF1CE
+
+
+def _yoyo_url(database: Database) -> str:
+    p = conninfo_to_dict(database.url)
+    # yoyo takes a URL; libpq keywords it does not model go in the query string.
+    query = "&".join(f"{k}={v}" for k, v in p.items() if k not in ("user", "password", "dbname"))
+    user = p.get("user", "")
+    password = f":{p['password']}" if p.get("password") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgresql+psycopg://{auth}/{p.get('dbname', '')}" + (f"?{query}" if query else "")
+
+
+def _migrations() -> MigrationList:
+    # The folder is also a Python package (so it installs); only its .sql files migrate.
+    found = read_migrations(str(DIRECTORY))
+    return MigrationList([m for m in found if m.path.endswith(".sql")])
+
+
+def pending(database: Database) -> list[str]:
+    """Ids of the migrations not yet applied."""
+    backend = get_backend(_yoyo_url(database))
+    try:
+        return [m.id for m in backend.to_apply(_migrations())]
+    finally:
+        backend.connection.close()
+
+
+def migrate(database: Database, report: Callable[[str], None] = lambda _: None) -> list[str]:
+    """Apply every pending migration; safe to run from several processes at once."""
+    with database.connect() as lock_conn:
+        lock_conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            backend = get_backend(_yoyo_url(database))
+            try:
+                migrations = _migrations()
+                with backend.lock():
+                    todo = backend.to_apply(migrations)
+                    for migration in todo:
+                        report(migration.id)
+                    backend.apply_migrations(todo)
+                return [m.id for m in todo]
+            finally:
+                backend.connection.close()
+        finally:
+            lock_conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))

@@ -1,0 +1,34 @@
+"""Configuration from the environment (and a ``.env`` file), read once at the edge."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; each is an environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="libpq URL of PostgreSQL; unset means the embedded server under BACKOFFICE_HOME",
+    )
+    backoffice_home: Path = Field(default=Path(".backoffice"))
+    branch_timezone: str = "Asia/Shanghai"
+    read_wait_timeout: float = Field(
+        default=5.0, description="seconds a query with minPosition waits for the projections"
+    )
+    projection_batch_size: int = 500
+    pool_size: int = 5
+    cipher_key: str | None = Field(default=None, description="base64 AES key: encrypt events")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process."""
+    return Settings()

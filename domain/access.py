@@ -1,0 +1,40 @@
+"""Who may do what: a plain policy over roles, shared by the API and the CLI."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.envelope import SYSTEM_ROLE
+from domain.staff import Role
+
+
+class Permission(StrEnum):
+    """An action a role may be allowed."""
+
+    MANAGE_STAFF = "manage_staff"
+    VIEW_STAFF = "view_staff"
+    VIEW_ALL_BRANCHES = "view_all_branches"
+
+
+_GRANTS: dict[Permission, frozenset[str]] = {
+    Permission.MANAGE_STAFF: frozenset({Role.ADMIN}),
+    Permission.VIEW_STAFF: frozenset(
+        {Role.ADMIN, Role.BRANCH_MANAGER, Role.HEAD_OFFICE, Role.AUDITOR, Role.REGULATOR}
+    ),
+    Permission.VIEW_ALL_BRANCHES: frozenset(
+        {Role.ADMIN, Role.HEAD_OFFICE, Role.AUDITOR, Role.REGULATOR}
+    ),
+}
+
+
+def granting_role(roles: frozenset[str], permission: Permission) -> str | None:
+    """The role (first by name) under which ``roles`` may act, or None if none may."""
+    if SYSTEM_ROLE in roles:
+        return SYSTEM_ROLE
+    allowed = sorted(roles & _GRANTS[permission])
+    return allowed[0] if allowed else None
+
+
+def roles_with(permission: Permission) -> frozenset[str]:
+    """The roles that hold ``permission`` (for documentation and error messages)."""
+    return _GRANTS[permission]
