@@ -63,12 +63,13 @@ class Database:
 
 def embedded(home: Path) -> Database:
     """Start (or reuse) the embedded PostgreSQL whose data lives in ``home/pgdata``."""
-    import pgserver  # imported here: only the embedded default needs it
-
     datadir = (home / "pgdata").resolve()
     datadir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
+        # pgserver's platformdirs warns about XDG_RUNTIME_DIR on servers; it does not matter.
         warnings.simplefilter("ignore")
+        import pgserver  # imported here: only the embedded default needs it
+
         server = pgserver.get_server(datadir, cleanup_mode=None)
     database = Database(server.get_uri()).with_dbname(EMBEDDED_DBNAME)
     ensure_database(database)

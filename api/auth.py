@@ -1,0 +1,78 @@
+"""Bearer tokens for staff: issued by the CLI, stored only as SHA-256, checked per request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from domain.envelope import Command
+from projections import staff as staff_model
+
+TOKEN_PREFIX = "bo_"
+
+
+def new_token() -> str:
+    """A fresh, unguessable bearer token (shown once, never stored)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) under which a token is recorded."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The staff member a request runs as."""
+
+    staff_id: UUID
+    name: str
+    branch: str
+    roles: frozenset[str]
+
+    def command(
+        self,
+        now: datetime,
+        *,
+        correlation_id: UUID | None = None,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
+        reason: str | None = None,
+    ) -> Command:
+        """The command context for one action of this principal."""
+        correlation = correlation_id or uuid4()
+        return Command(
+            actor=self.staff_id,
+            actor_roles=self.roles,
+            branch_id=self.branch,
+            occurred_at=now,
+            correlation_id=correlation,
+            causation_id=correlation,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            expected_version=expected_version,
+        )
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The token in an ``Authorization: Bearer …`` header value."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def principal_for(curs: Cursor[DictRow], token: str) -> Principal | None:
+    """The active staff member holding ``token``, if any."""
+    row = staff_model.by_token(curs, bytes.fromhex(token_hash(token)))
+    if row is None:
+        return None
+    return Principal(row.id, row.name, row.branch, frozenset(row.roles))

@@ -1,0 +1,257 @@
+"""The ``backoffice`` command: serve, migrate, verify, digest, project, staff, demo, schema."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+from uuid import UUID, uuid4
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from api import chain
+from api.auth import new_token, token_hash
+from api.database import resolve
+from api.demo import seed, system_command
+from api.migrate import migrate as run_migrations
+from api.runtime import Runtime, open_runtime
+from api.settings import get_settings
+from domain.errors import DomainError
+from projections.runner import ProjectionFailed
+
+cli = typer.Typer(help="Backoffice: the event-sourced back office of a brokerage branch.",
+                  no_args_is_help=True, add_completion=False)
+project_cli = typer.Typer(help="Run, inspect and rebuild the read models.")
+staff_cli = typer.Typer(help="Staff members and their API tokens.", no_args_is_help=True)
+cli.add_typer(project_cli, name="project")
+cli.add_typer(staff_cli, name="staff")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _runtime(run_migrations: bool = True) -> Runtime:
+    return open_runtime(get_settings(), run_migrations=run_migrations)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=err, transient=False,
+    )
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply pending migrations (idempotent; safe to run concurrently)."""
+    settings = get_settings()
+    database = resolve(settings.database_url, settings.backoffice_home)
+    applied = run_migrations(database, lambda m: err.print(f"applying {m}"))
+    out.print(f"{len(applied)} migration(s) applied to {database.describe()}")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Seed demo data into an empty store.")] = False,
+    projections: Annotated[
+        bool, typer.Option(help="Run the projection runner in this process.")
+    ] = True,
+) -> None:
+    """Migrate, then serve GraphQL at /graphql, /health and /metrics."""
+    import uvicorn
+
+    from api.app import create_app
+
+    runtime = _runtime()
+    out.print(f"database: {runtime.database.describe()}")
+    if demo:
+        token = seed(runtime, runtime.settings.backoffice_home / "demo-token")
+        out.print(f"demo admin token: [bold]{token}[/bold]")
+        out.print("  (send it as the header  Authorization: Bearer <token>)")
+    out.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]")
+    try:
+        uvicorn.run(create_app(runtime, run_projections=projections), host=host, port=port)
+    finally:
+        runtime.close()
+
+
+@cli.command()
+def verify(
+    digest: Annotated[
+        str | None, typer.Option("--digest", help="ID:HASH printed earlier by `digest`.")
+    ] = None,
+) -> None:
+    """Recompute the hash chain of the whole store; name the first broken position."""
+    settings = get_settings()
+    database = resolve(settings.database_url, settings.backoffice_home)
+    try:
+        expect = chain.Digest.parse(digest) if digest else None
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+    with _progress() as progress:
+        task = progress.add_task("verifying", total=chain.total(database))
+        result = chain.verify(
+            database, expect=expect, progress=lambda n: progress.update(task, completed=n)
+        )
+    if not result.intact:
+        raise _fail(f"chain broken at notification id {result.broken_at}: {result.problem}")
+    head = result.head or chain.Digest(0, chain.GENESIS.hex())
+    out.print(f"intact: {result.count} events; head {head}")
+    if expect is not None:
+        out.print(f"digest {expect} proven")
+
+
+@cli.command()
+def digest() -> None:
+    """Print the current (notification id, head hash) as ID:HASH."""
+    settings = get_settings()
+    found = chain.digest(resolve(settings.database_url, settings.backoffice_home))
+    out.print(str(found) if found else f"0:{chain.GENESIS.hex()}")
+
+
+@project_cli.callback(invoke_without_command=True)
+def project(ctx: typer.Context) -> None:
+    """Without a subcommand: run the projections as a worker until interrupted."""
+    if ctx.invoked_subcommand is not None:
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    runtime = _runtime()
+    err.print("projection worker: following the event store (Ctrl-C to stop)")
+    try:
+        runtime.runner.run_forever()
+    except KeyboardInterrupt:
+        pass
+    except ProjectionFailed as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        runtime.close()
+
+
+@project_cli.command("status")
+def project_status() -> None:
+    """Position and lag of every read model."""
+    runtime = _runtime()
+    try:
+        table = Table("read model", "position", "head", "lag")
+        for lag in runtime.runner.lags():
+            table.add_row(lag.name, str(lag.position), str(lag.head), str(lag.lag))
+        out.print(table)
+    finally:
+        runtime.close()
+
+
+@project_cli.command("rebuild")
+def project_rebuild(name: Annotated[str, typer.Argument(help="Read model name.")]) -> None:
+    """Empty one read model and replay it from event 1, with progress."""
+    runtime = _runtime()
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"rebuilding {name}", total=runtime.runner.head())
+
+            def report(_: str, position: int, head: int) -> None:
+                progress.update(task, completed=position, total=head)
+
+            position = runtime.runner.rebuild(name, report)
+        out.print(f"{name}: rebuilt up to position {position}")
+    except KeyError as exc:
+        raise _fail(str(exc.args[0]), 2) from None
+    except (TimeoutError, ProjectionFailed) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        runtime.close()
+
+
+def _issue_token(runtime: Runtime, staff_id: UUID) -> str:
+    token = new_token()
+    result = runtime.app.issue_token(
+        system_command(runtime, f"token issued on the command line by {_os_user()}"),
+        staff_id=staff_id, token_hash=token_hash(token),
+    )
+    runtime.runner.sync(result.position or 0)
+    return token
+
+
+def _os_user() -> str:
+    try:
+        return os.getlogin()
+    except OSError:
+        return os.environ.get("USER", "unknown")
+
+
+@staff_cli.command("add")
+def staff_add(
+    name: Annotated[str, typer.Argument(help="Full name, exactly as it should appear.")],
+    role: Annotated[list[str], typer.Option("--role", help="A role; repeat for several.")],
+    branch: Annotated[str, typer.Option(help="Branch code, e.g. SH01.")],
+) -> None:
+    """Register a staff member and print a bearer token (shown once, stored only hashed)."""
+    runtime = _runtime()
+    try:
+        staff_id = uuid4()
+        runtime.app.register_staff(
+            system_command(runtime, f"registered on the command line by {_os_user()}"),
+            staff_id=staff_id, name=name, branch=branch, roles=role,
+        )
+        token = _issue_token(runtime, staff_id)
+    except DomainError as exc:
+        raise _fail(exc.message, 2) from None
+    finally:
+        runtime.close()
+    err.print(f"staff {staff_id} registered; bearer token (shown once):")
+    out.print(token)
+
+
+@staff_cli.command("token")
+def staff_token(staff_id: Annotated[UUID, typer.Argument(help="The staff member's id.")]) -> None:
+    """Issue another bearer token for a staff member."""
+    runtime = _runtime()
+    try:
+        token = _issue_token(runtime, staff_id)
+    except DomainError as exc:
+        raise _fail(exc.message, 2) from None
+    finally:
+        runtime.close()
+    out.print(token)
+
+
+@cli.command()
+def demo() -> None:
+    """Seed the demo data (once) and print the demo admin's token."""
+    runtime = _runtime()
+    try:
+        token = seed(runtime, runtime.settings.backoffice_home / "demo-token")
+    finally:
+        runtime.close()
+    out.print(token)
+
+
+@cli.command()
+def schema(
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("api/schema.graphql"),
+) -> None:
+    """Export the GraphQL schema (SDL)."""
+    from api.graphql.schema import sdl
+
+    output.write_text(sdl())
+    err.print(f"wrote {output}")
+
+
+def main() -> None:
+    """Entry point of the ``backoffice`` console script."""
+    cli(prog_name="backoffice")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Per-request context: the runtime, the authenticated principal, read consistency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from starlette.concurrency import run_in_threadpool
+from strawberry.fastapi import BaseContext
+
+from api.auth import Principal
+from api.runtime import Runtime
+from domain.envelope import Command
+from projections.runner import wait_for
+
+T = TypeVar("T")
+
+
+@dataclass
+class ReadConsistency:
+    """What a query asked for with ``minPosition`` and what the read models had reached."""
+
+    requested: int
+    positions: dict[str, int]
+
+    @property
+    def reached(self) -> bool:
+        """True when every read model consulted was at or past the requested position."""
+        return all(p >= self.requested for p in self.positions.values())
+
+
+@dataclass
+class Context(BaseContext):
+    """Available to every resolver as ``info.context``."""
+
+    runtime: Runtime
+    principal: Principal
+    correlation_id: UUID = field(default_factory=uuid4)
+    consistency: list[ReadConsistency] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking work (the library and psycopg are synchronous) off the event loop."""
+        return await run_in_threadpool(fn, *args)
+
+    def command(
+        self,
+        *,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
+        reason: str | None = None,
+    ) -> Command:
+        """The command context of one mutation of this request."""
+        return self.principal.command(
+            self.runtime.clock(),
+            correlation_id=self.correlation_id,
+            idempotency_key=idempotency_key,
+            expected_version=expected_version,
+            reason=reason,
+        )
+
+    async def wait_for(self, models: list[str], min_position: int | None) -> None:
+        """Read-your-writes: wait (bounded) until ``models`` reached ``min_position``."""
+        if min_position is None or min_position <= 0:
+            return
+        seen = await self.run(
+            wait_for,
+            self.runtime.connect,
+            models,
+            min_position,
+            self.runtime.settings.read_wait_timeout,
+        )
+        self.consistency.append(ReadConsistency(min_position, seen))

@@ -1,0 +1,70 @@
+"""The schema: every query and mutation, extensions, and the SDL export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, QueryDepthLimiter, SchemaExtension
+
+from api.graphql.common import QueryError
+from api.graphql.context import Context
+from api.graphql.staff import StaffMutation, StaffQuery
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+@strawberry.type
+class Query(StaffQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(StaffMutation):
+    pass
+
+
+class ReadConsistencyExtension(SchemaExtension):
+    """Reports, under ``extensions.consistency``, whether minPosition was reached in time."""
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        if not isinstance(context, Context) or not context.consistency:
+            return {}
+        return {
+            "consistency": [
+                {"minPosition": c.requested, "reached": c.reached, "positions": c.positions}
+                for c in context.consistency
+            ]
+        }
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    original = error.original_error
+    if isinstance(error, QueryError) or isinstance(original, QueryError):
+        return False
+    # Errors GraphQL itself raises (syntax, unknown field, bad variable) are the client's.
+    return original is not None
+
+
+def build_schema() -> strawberry.Schema:
+    """The service's schema."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            QueryDepthLimiter(max_depth=12),
+            MaskErrors(should_mask_error=_should_mask),
+            ReadConsistencyExtension,
+        ],
+    )
+
+
+schema = build_schema()
+
+
+def sdl() -> str:
+    """The schema in SDL, as exported to ``api/schema.graphql``."""
+    return schema.as_str() + "\n"

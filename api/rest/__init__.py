@@ -1,0 +1,1 @@
+"""Plain HTTP endpoints: health, metrics (and, later, audit downloads)."""

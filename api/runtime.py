@@ -1,0 +1,61 @@
+"""Everything a running service holds: settings, database, application, projection runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+
+from api.database import Database, resolve
+from api.migrate import migrate
+from api.settings import Settings
+from api.store import open_application
+from domain.application import BackOffice
+from projections.registry import all_models
+from projections.runner import ProjectionRunner
+
+
+def utc_now() -> datetime:
+    """The clock injected into commands (the domain never reads one)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """The service's long-lived parts, opened once and shared by requests."""
+
+    settings: Settings
+    database: Database
+    app: BackOffice
+    runner: ProjectionRunner
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    @contextmanager
+    def cursor(self) -> Iterator[psycopg.Cursor[DictRow]]:
+        """A read-only cursor on the read models, from the shared pool."""
+        with self.app.factory.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
+            yield curs
+
+    def connect(self) -> psycopg.Connection[Any]:
+        """A new autocommit connection of its own (for waits and long reads)."""
+        return psycopg.connect(self.database.url, autocommit=True, row_factory=dict_row)
+
+    def close(self) -> None:
+        """Stop the runner and close the pool."""
+        self.runner.stop()
+        self.app.close()
+
+
+def open_runtime(settings: Settings, *, database: Database | None = None, run_migrations: bool = True) -> Runtime:
+    """Resolve the database, migrate it, and open the application and runner on it."""
+    db = database or resolve(settings.database_url, settings.backoffice_home)
+    if run_migrations:
+        migrate(db)
+    app = open_application(db, pool_size=settings.pool_size, cipher_key=settings.cipher_key)
+    runner = ProjectionRunner(app, all_models(), db.url, batch_size=settings.projection_batch_size)
+    return Runtime(settings=settings, database=db, app=app, runner=runner)

@@ -1,0 +1,58 @@
+"""What a read model is: a name, the event topics it reads, the tables it owns, and how one
+event changes its rows. The runner does the rest (batching, tracking, locking)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.persistence import Tracking
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+TRACKING_TABLE = "projection_tracking"
+
+
+class ReadModel(ABC):
+    """One read model. Subclasses name their ``topics`` and ``tables`` and write in ``apply``."""
+
+    name: ClassVar[str]
+    topics: ClassVar[tuple[str, ...]]
+    tables: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def apply(self, curs: Cursor[DictRow], event: DomainEventProtocol[Any], position: int) -> None:
+        """Write what ``event`` (stored at ``position``) changes in this model's tables."""
+
+
+class ReadModelView(PostgresTrackingRecorder):
+    """Writes a batch of a model's rows and its tracking position in one transaction."""
+
+    def __init__(self, datastore: PostgresDatastore, model: ReadModel) -> None:
+        super().__init__(datastore, tracking_table_name=TRACKING_TABLE)
+        self.model = model
+
+    def position(self) -> int:
+        """The last notification id this model has processed (0 before the first)."""
+        return self.max_tracking_id(self.model.name) or 0
+
+    def apply_batch(
+        self, events: list[tuple[DomainEventProtocol[Any], int]], upto: int
+    ) -> None:
+        """Apply ``events`` and move the position to ``upto``, all or nothing."""
+        with self.datastore.transaction(commit=True) as curs:
+            for event, position in events:
+                self.model.apply(curs, event, position)
+            self._insert_tracking(curs, Tracking(self.model.name, upto))
+
+    def reset(self) -> None:
+        """Empty the model's tables and forget its position (for a rebuild from event 1)."""
+        with self.datastore.transaction(commit=True) as curs:
+            for table in self.model.tables:
+                curs.execute(f"DELETE FROM {table}")  # noqa: S608 - names are class constants
+            curs.execute(
+                f"DELETE FROM {TRACKING_TABLE} WHERE application_name = %s",  # noqa: S608
+                (self.model.name,),
+            )

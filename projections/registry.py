@@ -1,0 +1,11 @@
+"""Every read model the service runs, by name."""
+
+from __future__ import annotations
+
+from projections.base import ReadModel
+from projections.staff import StaffModel
+
+
+def all_models() -> list[ReadModel]:
+    """A fresh instance of each read model."""
+    return [StaffModel()]
