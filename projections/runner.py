@@ -7,6 +7,7 @@ skipped, and the failed batch leaves neither rows nor a tracking update behind.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -182,7 +183,11 @@ class ProjectionRunner:
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the loop to end and wait for it."""
         self._stop.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread.is_alive():
+            with contextlib.suppress(psycopg.Error), psycopg.connect(
+                self.conninfo, autocommit=True
+            ) as conn:
+                conn.execute(f"NOTIFY {EVENTS_CHANNEL}")  # wake the loop now, not at the poll
             self._thread.join(timeout)
 
     @staticmethod

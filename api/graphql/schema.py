@@ -55,8 +55,8 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=[
-            QueryDepthLimiter(max_depth=12),
-            MaskErrors(should_mask_error=_should_mask),
+            lambda: QueryDepthLimiter(max_depth=12),
+            lambda: MaskErrors(should_mask_error=_should_mask),
             ReadConsistencyExtension,
         ],
     )

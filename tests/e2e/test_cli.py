@@ -1,0 +1,125 @@
+"""The ``backoffice`` command end to end against real PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.cli import cli
+from api.database import Database
+from api.runtime import Runtime
+from api.settings import Settings
+from tests.conftest import command
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_migrate_reports_nothing_to_apply_on_a_migrated_database(settings: Settings) -> None:
+    code, output = invoke("migrate")
+    assert code == 0
+    assert "0 migration(s) applied" in output
+
+
+def test_staff_add_prints_a_token_that_authenticates_me(settings: Settings, runtime: Runtime) -> None:
+    code, output = invoke("staff", "add", "周强", "--role", "branch_manager", "--branch", "bj02")
+    assert code == 0, output
+    token = re.search(r"bo_[A-Za-z0-9_-]{20,}", output)
+    assert token
+    with TestClient(create_app(runtime)) as client:
+        response = client.post(
+            "/graphql",
+            json={"query": "{ me { name branch roles } }"},
+            headers={"Authorization": f"Bearer {token.group(0)}"},
+        )
+        assert response.json()["data"]["me"] == {
+            "name": "周强", "branch": "BJ02", "roles": ["branch_manager"]
+        }
+        assert client.post("/graphql", json={"query": "{ me { name } }"}).status_code == 401
+    with Database(settings.database_url or "").connect() as conn:
+        stored = conn.execute("SELECT count(*) FROM staff_tokens").fetchone()
+        plain = conn.execute(
+            "SELECT count(*) FROM backoffice_events WHERE position(%s in encode(state, 'escape')) > 0",
+            (token.group(0),),
+        ).fetchone()
+    assert stored == (1,) and plain == (0,)
+
+
+def test_staff_add_with_an_unknown_role_fails_with_a_clear_message(settings: Settings) -> None:
+    code, output = invoke("staff", "add", "X", "--role", "pilot", "--branch", "SH01")
+    assert code == 2
+    assert "unknown role 'pilot'" in output
+
+
+def test_verify_passes_then_names_the_byte_changed_behind_its_back(
+    settings: Settings, runtime: Runtime, database: Database
+) -> None:
+    import uuid
+
+    for i in range(3):
+        runtime.app.register_staff(command(), staff_id=uuid.uuid4(), name=f"S{i}", branch="SH01", roles=["risk"])
+    code, output = invoke("verify")
+    assert code == 0, output
+    assert "intact: 3 events" in output
+    with database.connect() as conn:
+        conn.execute("SET session_replication_role = replica")
+        conn.execute(
+            "UPDATE backoffice_events SET state = set_byte(state, 5, get_byte(state, 5) # 4)"
+            " WHERE notification_id = 2"
+        )
+    code, output = invoke("verify")
+    assert code == 1
+    assert "broken at notification id 2" in output
+
+
+def test_a_digest_printed_earlier_is_proven_by_verify(settings: Settings, runtime: Runtime) -> None:
+    import uuid
+
+    runtime.app.register_staff(command(), staff_id=uuid.uuid4(), name="S", branch="SH01", roles=["risk"])
+    code, digest = invoke("digest")
+    assert code == 0 and re.fullmatch(r"1:[0-9a-f]{64}\n", digest)
+    code, output = invoke("verify", "--digest", digest.strip())
+    assert code == 0 and "proven" in output
+    code, output = invoke("verify", "--digest", "1:" + "0" * 64)
+    assert code == 1
+    code, output = invoke("verify", "--digest", "garbage")
+    assert code == 2
+
+
+def test_project_rebuild_and_status_report_positions(settings: Settings, runtime: Runtime) -> None:
+    import uuid
+
+    r = runtime.app.register_staff(command(), staff_id=uuid.uuid4(), name="S", branch="SH01", roles=["risk"])
+    code, output = invoke("project", "rebuild", "staff")
+    assert code == 0, output
+    assert f"rebuilt up to position {r.position}" in output
+    code, output = invoke("project", "status")
+    assert code == 0 and "staff" in output
+    code, output = invoke("project", "rebuild", "nosuch")
+    assert code == 2 and "no read model named 'nosuch'" in output
+
+
+def test_demo_seeds_once_and_prints_the_same_token_again(settings: Settings) -> None:
+    code, first = invoke("demo")
+    assert code == 0, first
+    code, second = invoke("demo")
+    assert code == 0 and first == second
+
+
+def test_schema_export_matches_the_committed_schema(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from api.graphql.schema import SCHEMA_FILE, sdl
+
+    out = Path(str(tmp_path)) / "schema.graphql"
+    code, _ = invoke("schema", "--output", str(out))
+    assert code == 0
+    assert out.read_text() == sdl()
+    assert SCHEMA_FILE.read_text() == sdl(), "api/schema.graphql is stale: run `backoffice schema`"

@@ -1,0 +1,143 @@
+"""The projection runner: batches, tracking in the same transaction, locks, rebuild, errors."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+
+from api.database import Database
+from api.runtime import Runtime
+from projections.base import ReadModel
+from projections.runner import ProjectionFailed, ProjectionRunner, lock_key, positions
+from projections.staff import StaffModel
+from tests.conftest import command
+
+
+def _register(rt: Runtime, n: int) -> int:
+    position = 0
+    for i in range(n):
+        r = rt.app.register_staff(
+            command(), staff_id=uuid.uuid4(), name=f"S{i:03d}", branch="SH01", roles=["trader"]
+        )
+        position = r.position or 0
+    return position
+
+
+def _staff_rows(database: Database) -> list[tuple[Any, ...]]:
+    with database.connect() as conn:
+        return conn.execute("SELECT id, name, roles, version FROM staff ORDER BY id").fetchall()
+
+
+def _tracked(database: Database) -> int:
+    with database.connect() as conn:
+        return positions(conn, ["staff"])["staff"]
+
+
+def test_catch_up_applies_events_in_batches_and_tracks_the_head(
+    runtime: Runtime, database: Database
+) -> None:
+    head = _register(runtime, 25)
+    runtime.runner.batch_size = 10
+    reached: list[int] = []
+    runtime.runner.catch_up("staff", lambda _n, pos, _h: reached.append(pos))
+    assert reached == [10, 20, head]
+    assert len(_staff_rows(database)) == 25
+    assert _tracked(database) == head
+
+
+def test_a_failing_event_stops_the_runner_and_leaves_the_batch_unwritten(
+    runtime: Runtime, database: Database
+) -> None:
+    class Broken(StaffModel):
+        def apply(self, curs: Any, event: Any, position: int) -> None:
+            super().apply(curs, event, position)
+            if position == 3:
+                raise RuntimeError("boom")
+
+    _register(runtime, 5)
+    runner = ProjectionRunner(runtime.app, [Broken()], database.url, batch_size=100)
+    with pytest.raises(ProjectionFailed, match="after position 0"):
+        runner.catch_up("staff")
+    assert _staff_rows(database) == []
+    assert _tracked(database) == 0
+
+
+def test_rebuild_replays_from_the_first_event_to_the_same_rows(
+    runtime: Runtime, database: Database
+) -> None:
+    _register(runtime, 12)
+    runtime.runner.catch_up("staff")
+    before = _staff_rows(database)
+    with database.connect() as conn:
+        conn.execute("UPDATE staff SET name = 'corrupted'")
+    position = runtime.runner.rebuild("staff")
+    assert _staff_rows(database) == before
+    assert position == _tracked(database)
+
+
+def test_only_one_runner_is_active_per_read_model(runtime: Runtime, database: Database) -> None:
+    with psycopg.connect(database.url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", lock_key("staff"))
+        with pytest.raises(TimeoutError, match="held by another runner"):
+            runtime.runner.rebuild("staff", wait=0.2)
+
+
+def test_the_runner_follows_new_events_live(runtime: Runtime, database: Database) -> None:
+    thread = runtime.runner.start()
+    try:
+        position = _register(runtime, 3)
+        runtime.runner.sync(position, timeout=5)
+        assert _tracked(database) >= position
+        assert thread.is_alive() and runtime.runner.active == {"staff"}
+    finally:
+        runtime.runner.stop()
+    assert not thread.is_alive()
+
+
+def _eventually(check: Any, seconds: float = 5.0) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return True
+        threading.Event().wait(0.05)
+    return bool(check())
+
+
+def test_a_standby_runner_takes_over_when_the_active_one_stops(
+    runtime: Runtime, database: Database
+) -> None:
+    first = ProjectionRunner(runtime.app, [StaffModel()], database.url)
+    second = ProjectionRunner(runtime.app, [StaffModel()], database.url)
+    first.start()
+    try:
+        assert _eventually(lambda: first.active == {"staff"})
+        second.start()
+        threading.Event().wait(0.3)
+        assert second.active == set()
+    finally:
+        first.stop()
+    try:
+        position = _register(runtime, 2)
+        assert _eventually(lambda: second.active == {"staff"})
+        assert _eventually(lambda: _tracked(database) >= position)
+    finally:
+        second.stop()
+
+
+def test_models_reading_no_topic_of_an_event_still_advance_past_it(
+    runtime: Runtime, database: Database
+) -> None:
+    class Nothing(ReadModel):
+        name = "nothing"
+        topics = ("no.such:Topic",)
+        tables = ()
+
+        def apply(self, curs: Any, event: Any, position: int) -> None:
+            raise AssertionError("never called")
+
+    head = _register(runtime, 3)
+    runner = ProjectionRunner(runtime.app, [Nothing()], database.url)
+    assert runner.catch_up("nothing") == head
