@@ -17,7 +17,6 @@ from api.rest.health import metrics_registry
 from api.rest.health import router as health_router
 from api.runtime import Runtime
 
-
 #: Stands in for a principal only while the browser fetches the GraphiQL page itself, which
 #: runs no operation; every query and mutation needs a real token.
 IDE_VISITOR = Principal(UUID(int=0), "GraphiQL visitor", "", frozenset())

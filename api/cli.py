@@ -24,8 +24,11 @@ from api.settings import get_settings
 from domain.errors import DomainError
 from projections.runner import ProjectionFailed
 
-cli = typer.Typer(help="Backoffice: the event-sourced back office of a brokerage branch.",
-                  no_args_is_help=True, add_completion=False)
+cli = typer.Typer(
+    help="Backoffice: the event-sourced back office of a brokerage branch.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 project_cli = typer.Typer(help="Run, inspect and rebuild the read models.")
 staff_cli = typer.Typer(help="Staff members and their API tokens.", no_args_is_help=True)
 cli.add_typer(project_cli, name="project")
@@ -41,8 +44,12 @@ def _runtime(run_migrations: bool = True) -> Runtime:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=err, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
     )
 
 
@@ -177,7 +184,8 @@ def _issue_token(runtime: Runtime, staff_id: UUID) -> str:
     token = new_token()
     result = runtime.app.issue_token(
         system_command(runtime, f"token issued on the command line by {_os_user()}"),
-        staff_id=staff_id, token_hash=token_hash(token),
+        staff_id=staff_id,
+        token_hash=token_hash(token),
     )
     runtime.runner.sync(result.position or 0)
     return token
@@ -202,7 +210,10 @@ def staff_add(
         staff_id = uuid4()
         runtime.app.register_staff(
             system_command(runtime, f"registered on the command line by {_os_user()}"),
-            staff_id=staff_id, name=name, branch=branch, roles=role,
+            staff_id=staff_id,
+            name=name,
+            branch=branch,
+            roles=role,
         )
         token = _issue_token(runtime, staff_id)
     except DomainError as exc:

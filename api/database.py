@@ -16,7 +16,6 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-
 EMBEDDED_DBNAME = "backoffice"
 
 

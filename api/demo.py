@@ -49,18 +49,25 @@ def seed(runtime: Runtime, token_file: Path) -> str | None:
     position = 0
     result = app.register_staff(
         system_command(runtime, "demo data", "demo:admin"),
-        staff_id=DEMO_ADMIN, name="Demo Admin", branch="HQ", roles=["admin"],
+        staff_id=DEMO_ADMIN,
+        name="Demo Admin",
+        branch="HQ",
+        roles=["admin"],
     )
     for i, (name, branch, roles) in enumerate(STAFF):
         r = app.register_staff(
             system_command(runtime, "demo data", f"demo:staff:{i}"),
             staff_id=uuid5(NAMESPACE_URL, f"backoffice:demo:staff:{i}"),
-            name=name, branch=branch, roles=roles,
+            name=name,
+            branch=branch,
+            roles=roles,
         )
         position = max(position, r.position or 0)
     token = new_token()
     r = app.issue_token(
-        system_command(runtime, "demo admin token"), staff_id=DEMO_ADMIN, token_hash=token_hash(token)
+        system_command(runtime, "demo admin token"),
+        staff_id=DEMO_ADMIN,
+        token_hash=token_hash(token),
     )
     position = max(position, r.position or 0, result.position or 0)
     token_file.parent.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,9 @@ class Runtime:
         self.app.close()
 
 
-def open_runtime(settings: Settings, *, database: Database | None = None, run_migrations: bool = True) -> Runtime:
+def open_runtime(
+    settings: Settings, *, database: Database | None = None, run_migrations: bool = True
+) -> Runtime:
     """Resolve the database, migrate it, and open the application and runner on it."""
     db = database or resolve(settings.database_url, settings.backoffice_home)
     if run_migrations:

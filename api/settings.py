@@ -16,7 +16,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(
         default=None,
-        description="libpq URL of PostgreSQL; unset means the embedded server under BACKOFFICE_HOME",
+        description="libpq URL of PostgreSQL; unset: the embedded server in BACKOFFICE_HOME",
     )
     backoffice_home: Path = Field(default=Path(".backoffice"))
     branch_timezone: str = "Asia/Shanghai"

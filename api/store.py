@@ -68,7 +68,9 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
         return record, row["notification_id"]
 
 
-def application_env(database: Database, *, pool_size: int = 5, cipher_key: str | None = None) -> dict[str, str]:
+def application_env(
+    database: Database, *, pool_size: int = 5, cipher_key: str | None = None
+) -> dict[str, str]:
     """The library's settings for our schema: tables come from migrations, never the library."""
     env = database.eventsourcing_env()
     env.update(
@@ -87,6 +89,8 @@ def application_env(database: Database, *, pool_size: int = 5, cipher_key: str |
     return env
 
 
-def open_application(database: Database, *, pool_size: int = 5, cipher_key: str | None = None) -> BackOffice:
+def open_application(
+    database: Database, *, pool_size: int = 5, cipher_key: str | None = None
+) -> BackOffice:
     """A BackOffice on this (migrated) database."""
     return BackOffice(env=application_env(database, pool_size=pool_size, cipher_key=cipher_key))

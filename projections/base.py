@@ -7,8 +7,8 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
@@ -38,9 +38,7 @@ class ReadModelView(PostgresTrackingRecorder):
         """The last notification id this model has processed (0 before the first)."""
         return self.max_tracking_id(self.model.name) or 0
 
-    def apply_batch(
-        self, events: list[tuple[DomainEventProtocol[Any], int]], upto: int
-    ) -> None:
+    def apply_batch(self, events: list[tuple[DomainEventProtocol[Any], int]], upto: int) -> None:
         """Apply ``events`` and move the position to ``upto``, all or nothing."""
         with self.datastore.transaction(commit=True) as curs:
             for event, position in events:

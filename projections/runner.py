@@ -131,8 +131,12 @@ class ProjectionRunner:
                         self.catch_up(name)
                     finally:
                         conn.execute("SELECT pg_advisory_unlock(%s, %s)", lock_key(name))
-            seen = wait_for(lambda: psycopg.connect(self.conninfo, autocommit=True),
-                            list(self.views), position, timeout)
+            seen = wait_for(
+                lambda: psycopg.connect(self.conninfo, autocommit=True),
+                list(self.views),
+                position,
+                timeout,
+            )
         behind = {n: p for n, p in seen.items() if p < position}
         if behind:
             raise TimeoutError(f"read models still behind position {position}: {behind}")
@@ -184,9 +188,10 @@ class ProjectionRunner:
         """Ask the loop to end and wait for it."""
         self._stop.set()
         if self._thread is not None and self._thread.is_alive():
-            with contextlib.suppress(psycopg.Error), psycopg.connect(
-                self.conninfo, autocommit=True
-            ) as conn:
+            with (
+                contextlib.suppress(psycopg.Error),
+                psycopg.connect(self.conninfo, autocommit=True) as conn,
+            ):
                 conn.execute(f"NOTIFY {EVENTS_CHANNEL}")  # wake the loop now, not at the poll
             self._thread.join(timeout)
 

@@ -57,8 +57,17 @@ def evolve(row: StaffRow | None, event: DomainEventProtocol[Any], position: int)
     return replace(row, **common)
 
 
-_COLUMNS = ("id", "name", "branch", "roles", "active", "registered_at", "deactivated_at",
-            "version", "position")
+_COLUMNS = (
+    "id",
+    "name",
+    "branch",
+    "roles",
+    "active",
+    "registered_at",
+    "deactivated_at",
+    "version",
+    "position",
+)
 
 
 def _load(curs: Cursor[DictRow], staff_id: UUID) -> StaffRow | None:
@@ -130,7 +139,8 @@ class StaffModel(ReadModel):
                 (at, staff_id),
             )
             curs.execute(
-                "UPDATE staff_tokens SET revoked_at = %s WHERE staff_id = %s AND revoked_at IS NULL",
+                "UPDATE staff_tokens SET revoked_at = %s"
+                " WHERE staff_id = %s AND revoked_at IS NULL",
                 (at, staff_id),
             )
 
@@ -173,9 +183,7 @@ class StaffFilter:
     name_prefix: str | None = None
 
 
-def page(
-    curs: Cursor[DictRow], flt: StaffFilter, first: int, after: str | None
-) -> Page[StaffRow]:
+def page(curs: Cursor[DictRow], flt: StaffFilter, first: int, after: str | None) -> Page[StaffRow]:
     """Staff ordered by name then id, ``first`` at a time after the cursor ``after``."""
     where, params = ["TRUE"], []  # type: tuple[list[str], list[Any]]
     if flt.branch is not None:

@@ -123,6 +123,8 @@ def add_staff(rt: Runtime, name: str, branch: str, roles: list[str]) -> tuple[Pr
         system_command(rt, "test"), staff_id=staff_id, name=name, branch=branch, roles=roles
     )
     token = new_token()
-    r = rt.app.issue_token(system_command(rt, "test"), staff_id=staff_id, token_hash=token_hash(token))
+    r = rt.app.issue_token(
+        system_command(rt, "test"), staff_id=staff_id, token_hash=token_hash(token)
+    )
     rt.runner.sync(r.position or 0)
     return Principal(staff_id, name, branch, frozenset(roles)), token

@@ -69,7 +69,9 @@ def command_result(run: Callable[[], DomainResult]) -> CommandResult:
         return ConcurrencyConflict(
             message=e.message, expected_version=e.expected, actual_version=e.actual
         )
-    return CommandSuccess(id=r.aggregate_id, version=r.version, position=r.position, replayed=r.replayed)
+    return CommandSuccess(
+        id=r.aggregate_id, version=r.version, position=r.position, replayed=r.replayed
+    )
 
 
 class QueryError(GraphQLError):

@@ -77,7 +77,9 @@ def _visible_branch(ctx: Context, requested: str | None) -> str | None:
     if granting_role(ctx.principal.roles, Permission.VIEW_ALL_BRANCHES) is not None:
         return parse_branch(requested) if requested else None
     if requested and parse_branch(requested) != ctx.principal.branch:
-        raise errors.NotAllowed(f"staff of branch {requested} are not visible from {ctx.principal.branch}")
+        raise errors.NotAllowed(
+            f"staff of branch {requested} are not visible from {ctx.principal.branch}"
+        )
     return ctx.principal.branch
 
 

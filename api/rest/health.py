@@ -59,7 +59,9 @@ class ProjectionCollector(Collector):
             "backoffice_projection_position", "Last notification id applied", labels=["projection"]
         )
         lag = GaugeMetricFamily(
-            "backoffice_projection_lag", "Events recorded but not yet applied", labels=["projection"]
+            "backoffice_projection_lag",
+            "Events recorded but not yet applied",
+            labels=["projection"],
         )
         head = GaugeMetricFamily("backoffice_events_head", "Newest notification id in the store")
         up = GaugeMetricFamily("backoffice_database_up", "1 when PostgreSQL answered the scrape")

@@ -28,7 +28,9 @@ def test_migrate_reports_nothing_to_apply_on_a_migrated_database(settings: Setti
     assert "0 migration(s) applied" in output
 
 
-def test_staff_add_prints_a_token_that_authenticates_me(settings: Settings, runtime: Runtime) -> None:
+def test_staff_add_prints_a_token_that_authenticates_me(
+    settings: Settings, runtime: Runtime
+) -> None:
     code, output = invoke("staff", "add", "周强", "--role", "branch_manager", "--branch", "bj02")
     assert code == 0, output
     token = re.search(r"bo_[A-Za-z0-9_-]{20,}", output)
@@ -40,13 +42,16 @@ def test_staff_add_prints_a_token_that_authenticates_me(settings: Settings, runt
             headers={"Authorization": f"Bearer {token.group(0)}"},
         )
         assert response.json()["data"]["me"] == {
-            "name": "周强", "branch": "BJ02", "roles": ["branch_manager"]
+            "name": "周强",
+            "branch": "BJ02",
+            "roles": ["branch_manager"],
         }
         assert client.post("/graphql", json={"query": "{ me { name } }"}).status_code == 401
     with Database(settings.database_url or "").connect() as conn:
         stored = conn.execute("SELECT count(*) FROM staff_tokens").fetchone()
         plain = conn.execute(
-            "SELECT count(*) FROM backoffice_events WHERE position(%s in encode(state, 'escape')) > 0",
+            "SELECT count(*) FROM backoffice_events"
+            " WHERE position(%s in encode(state, 'escape')) > 0",
             (token.group(0),),
         ).fetchone()
     assert stored == (1,) and plain == (0,)
@@ -64,7 +69,9 @@ def test_verify_passes_then_names_the_byte_changed_behind_its_back(
     import uuid
 
     for i in range(3):
-        runtime.app.register_staff(command(), staff_id=uuid.uuid4(), name=f"S{i}", branch="SH01", roles=["risk"])
+        runtime.app.register_staff(
+            command(), staff_id=uuid.uuid4(), name=f"S{i}", branch="SH01", roles=["risk"]
+        )
     code, output = invoke("verify")
     assert code == 0, output
     assert "intact: 3 events" in output
@@ -82,7 +89,9 @@ def test_verify_passes_then_names_the_byte_changed_behind_its_back(
 def test_a_digest_printed_earlier_is_proven_by_verify(settings: Settings, runtime: Runtime) -> None:
     import uuid
 
-    runtime.app.register_staff(command(), staff_id=uuid.uuid4(), name="S", branch="SH01", roles=["risk"])
+    runtime.app.register_staff(
+        command(), staff_id=uuid.uuid4(), name="S", branch="SH01", roles=["risk"]
+    )
     code, digest = invoke("digest")
     assert code == 0 and re.fullmatch(r"1:[0-9a-f]{64}\n", digest)
     code, output = invoke("verify", "--digest", digest.strip())
@@ -96,7 +105,9 @@ def test_a_digest_printed_earlier_is_proven_by_verify(settings: Settings, runtim
 def test_project_rebuild_and_status_report_positions(settings: Settings, runtime: Runtime) -> None:
     import uuid
 
-    r = runtime.app.register_staff(command(), staff_id=uuid.uuid4(), name="S", branch="SH01", roles=["risk"])
+    r = runtime.app.register_staff(
+        command(), staff_id=uuid.uuid4(), name="S", branch="SH01", roles=["risk"]
+    )
     code, output = invoke("project", "rebuild", "staff")
     assert code == 0, output
     assert f"rebuilt up to position {r.position}" in output

@@ -27,7 +27,9 @@ def admin(runtime: Runtime) -> str:
 
 def gql(client: TestClient, token: str | None, query: str, **variables: Any) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    response = client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -80,15 +82,21 @@ def test_me_answers_with_the_staff_member_behind_the_token(
     }
 
 
-def test_a_deactivated_staff_members_token_stops_working(client: TestClient, runtime: Runtime, admin: str) -> None:
+def test_a_deactivated_staff_members_token_stops_working(
+    client: TestClient, runtime: Runtime, admin: str
+) -> None:
     principal, token = add_staff(runtime, "Leaver", "SH01", ["trader"])
     body = gql(
-        client, admin,
-        "mutation($id: UUID!) { deactivateStaff(staffId: $id) { __typename ... on CommandSuccess { position } } }",
+        client,
+        admin,
+        "mutation($id: UUID!) { deactivateStaff(staffId: $id) {"
+        " __typename ... on CommandSuccess { position } } }",
         id=str(principal.staff_id),
     )
     runtime.runner.sync(body["data"]["deactivateStaff"]["position"])
-    response = client.post("/graphql", json={"query": "{ me { name } }"}, headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/graphql", json={"query": "{ me { name } }"}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 401
 
 
@@ -103,16 +111,23 @@ def test_a_role_that_may_not_act_gets_not_allowed(client: TestClient, runtime: R
 def test_registering_staff_then_reading_it_back_with_min_position(
     client: TestClient, admin: str
 ) -> None:
-    body = gql(client, admin, REGISTER, input={"name": "张伟", "branch": "SH01", "roles": ["trader"]})
+    body = gql(
+        client, admin, REGISTER, input={"name": "张伟", "branch": "SH01", "roles": ["trader"]}
+    )
     result = body["data"]["registerStaff"]
     assert result["__typename"] == "CommandSuccess" and result["version"] == 1
     read = gql(
-        client, admin,
-        "query($id: UUID!, $p: Int) { staffMember(id: $id, minPosition: $p) { name roles position } }",
-        id=result["id"], p=result["position"],
+        client,
+        admin,
+        "query($id: UUID!, $p: Int) {"
+        " staffMember(id: $id, minPosition: $p) { name roles position } }",
+        id=result["id"],
+        p=result["position"],
     )
     assert read["data"]["staffMember"] == {
-        "name": "张伟", "roles": ["trader"], "position": result["position"]
+        "name": "张伟",
+        "roles": ["trader"],
+        "position": result["position"],
     }
     assert read["extensions"]["consistency"][0]["reached"] is True
 
@@ -125,7 +140,9 @@ def test_a_min_position_not_reached_in_time_is_reported(client: TestClient, admi
     assert read["data"]["staff"]["nodes"]  # the data is still served, marked as stale
 
 
-def test_invalid_input_is_a_validation_error_naming_the_field(client: TestClient, admin: str) -> None:
+def test_invalid_input_is_a_validation_error_naming_the_field(
+    client: TestClient, admin: str
+) -> None:
     body = gql(client, admin, REGISTER, input={"name": "X", "branch": "SH01", "roles": ["pilot"]})
     assert body["data"]["registerStaff"]["__typename"] == "ValidationError"
     assert body["data"]["registerStaff"]["field"] == "roles"
@@ -144,7 +161,9 @@ def test_a_retried_mutation_returns_the_first_result_and_records_nothing_new(
 
 
 def test_a_stale_expected_version_is_a_concurrency_conflict(client: TestClient, admin: str) -> None:
-    created = gql(client, admin, REGISTER, input={"name": "V", "branch": "SH01", "roles": ["trader"]})
+    created = gql(
+        client, admin, REGISTER, input={"name": "V", "branch": "SH01", "roles": ["trader"]}
+    )
     staff_id = created["data"]["registerStaff"]["id"]
     ok = gql(client, admin, GRANT, id=staff_id, role="risk", v=1)["data"]["grantRole"]
     assert ok == {"__typename": "CommandSuccess", "version": 2, "position": ok["position"]}
@@ -157,21 +176,29 @@ def test_branch_staff_see_only_their_branch(client: TestClient, runtime: Runtime
     add_staff(runtime, "Beijing Trader", "BJ02", ["trader"])
     add_staff(runtime, "Shanghai Trader", "SH01", ["trader"])
     _, manager = add_staff(runtime, "Shanghai Manager", "SH01", ["branch_manager"])
-    names = [n["name"] for n in gql(client, manager, "{ staff { nodes { name branch } } }")["data"]["staff"]["nodes"]]
+    names = [
+        n["name"]
+        for n in gql(client, manager, "{ staff { nodes { name branch } } }")["data"]["staff"][
+            "nodes"
+        ]
+    ]
     assert names == ["Shanghai Manager", "Shanghai Trader"]
     other = gql(client, manager, '{ staff(filter: {branch: "BJ02"}) { nodes { name } } }')
     assert other["errors"][0]["extensions"]["code"] == "NOT_ALLOWED"
 
 
-def test_staff_pages_follow_opaque_cursors_without_gaps(client: TestClient, runtime: Runtime, admin: str) -> None:
+def test_staff_pages_follow_opaque_cursors_without_gaps(
+    client: TestClient, runtime: Runtime, admin: str
+) -> None:
     for i in range(5):
         add_staff(runtime, f"Page {i}", "SH01", ["trader"])
     seen: list[str] = []
     after = None
     while True:
         page = gql(
-            client, admin,
-            "query($after: String) { staff(first: 2, after: $after, filter: {namePrefix: \"Page\"}) {"
+            client,
+            admin,
+            'query($after: String) { staff(first: 2, after: $after, filter: {namePrefix: "Page"}) {'
             " nodes { name } pageInfo { endCursor hasNextPage } } }",
             after=after,
         )["data"]["staff"]
@@ -203,7 +230,9 @@ def test_graphiql_loads_in_a_browser_without_a_token(client: TestClient) -> None
     assert "graphiql" in response.text.lower()
 
 
-def test_health_reports_database_and_projection_lag(client: TestClient, runtime: Runtime, admin: str) -> None:
+def test_health_reports_database_and_projection_lag(
+    client: TestClient, runtime: Runtime, admin: str
+) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     body = response.json()

@@ -30,7 +30,9 @@ def test_a_retried_command_with_the_same_key_records_nothing_new(
         command(actor=actor, key="k-1"), staff_id=sid, name="A", branch="SH01", roles=["trader"]
     )
     assert (again.aggregate_id, again.version, again.position) == (
-        first.aggregate_id, first.version, first.position
+        first.aggregate_id,
+        first.version,
+        first.position,
     )
     assert again.replayed and not first.replayed
     assert _count(database) == 1

@@ -17,7 +17,9 @@ def _seed(rt: Runtime, n: int = 3) -> list[uuid.UUID]:
     ids = []
     for i in range(n):
         sid = uuid.uuid4()
-        rt.app.register_staff(command(), staff_id=sid, name=f"Staff {i}", branch="SH01", roles=["trader"])
+        rt.app.register_staff(
+            command(), staff_id=sid, name=f"Staff {i}", branch="SH01", roles=["trader"]
+        )
         rt.app.grant_role(command(), staff_id=sid, role="risk")
         ids.append(sid)
     return ids
@@ -123,7 +125,9 @@ def test_a_digest_proves_its_prefix_and_catches_a_truncated_tail(
     assert taken is not None
     _seed(runtime, 1)
     assert chain.verify(database, expect=taken).intact
-    _tamper(database, "DELETE FROM backoffice_events WHERE notification_id >= %s", taken.notification_id)
+    _tamper(
+        database, "DELETE FROM backoffice_events WHERE notification_id >= %s", taken.notification_id
+    )
     result = chain.verify(database, expect=taken)
     assert not result.intact
     assert result.broken_at == taken.notification_id
