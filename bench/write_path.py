@@ -1,0 +1,100 @@
+"""Write path: raw PostgreSQL insert commits vs bare BackOffice.save vs a GraphQL mutation.
+
+Each figure is printed beside its baseline from the same run, so the ratio means something on
+a noisy machine. Runs on a scratch database of the server in DATABASE_URL, else the embedded
+one under BACKOFFICE_HOME.  Usage: python bench/write_path.py [N]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from psycopg import sql
+
+from api.app import create_app
+from api.auth import new_token, token_hash
+from api.database import resolve
+from api.demo import system_command
+from api.migrate import migrate
+from api.runtime import open_runtime
+from api.settings import get_settings
+
+
+def rate(label: str, n: int, fn: Callable[[int], object]) -> float:
+    """Run ``fn`` n times; print and return operations per second."""
+    start = time.perf_counter()
+    for i in range(n):
+        fn(i)
+    per_second = n / (time.perf_counter() - start)
+    print(f"{label:<48} {per_second:>9.0f} ops/s")
+    return per_second
+
+
+def main(n: int) -> None:
+    settings = get_settings()
+    server = resolve(settings.database_url, settings.backoffice_home)
+    name = f"bo_bench_{uuid.uuid4().hex[:8]}"
+    with server.connect() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    database = server.with_dbname(name)
+    try:
+        migrate(database)
+        runtime = open_runtime(settings, database=database, run_migrations=False)
+        with database.connect() as conn:
+            conn.execute("CREATE TABLE raw_inserts (id bigserial PRIMARY KEY, body bytea)")
+            raw = rate(
+                "raw PostgreSQL: one-row INSERT, autocommit",
+                n,
+                lambda _: conn.execute("INSERT INTO raw_inserts (body) VALUES (%s)", (b"x" * 300,)),
+            )
+        bare = rate(
+            "BackOffice.register_staff (library + chain)",
+            n,
+            lambda i: runtime.app.register_staff(
+                system_command(runtime, "bench"),
+                staff_id=uuid.uuid4(),
+                name=f"B{i}",
+                branch="SH01",
+                roles=["trader"],
+            ),
+        )
+        admin = uuid.uuid4()
+        runtime.app.register_staff(
+            system_command(runtime, "bench"), staff_id=admin, name="A", branch="HQ", roles=["admin"]
+        )
+        token = new_token()
+        r = runtime.app.issue_token(
+            system_command(runtime, "bench"), staff_id=admin, token_hash=token_hash(token)
+        )
+        runtime.runner.sync(r.position or 0)
+        mutation = (
+            'mutation($n: String!) { registerStaff(input: {name: $n, branch: "SH01",'
+            ' roles: ["trader"]}) { __typename } }'
+        )
+        with TestClient(create_app(runtime, run_projections=False)) as client:
+            headers = {"Authorization": f"Bearer {token}"}
+            api = rate(
+                "GraphQL registerStaff over HTTP (in-process)",
+                n,
+                lambda i: client.post(
+                    "/graphql",
+                    json={"query": mutation, "variables": {"n": f"G{i}"}},
+                    headers=headers,
+                ),
+            )
+        print(f"\nlibrary / raw PostgreSQL  = {bare / raw:.2f}")
+        print(f"GraphQL / library         = {api / bare:.2f}")
+        runtime.close()
+    finally:
+        with server.connect() as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 500)
