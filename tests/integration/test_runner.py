@@ -86,24 +86,25 @@ def test_only_one_runner_is_active_per_read_model(runtime: Runtime, database: Da
             runtime.runner.rebuild("staff", wait=0.2)
 
 
-def test_the_runner_follows_new_events_live(runtime: Runtime, database: Database) -> None:
-    thread = runtime.runner.start()
-    try:
-        position = _register(runtime, 3)
-        runtime.runner.sync(position, timeout=5)
-        assert _tracked(database) >= position
-        assert thread.is_alive() and runtime.runner.active == {"staff"}
-    finally:
-        runtime.runner.stop()
-    assert not thread.is_alive()
-
-
 def _eventually(check: Any, seconds: float = 5.0) -> bool:
     for _ in range(int(seconds / 0.05)):
         if check():
             return True
         threading.Event().wait(0.05)
     return bool(check())
+
+
+def test_the_runner_follows_new_events_live(runtime: Runtime, database: Database) -> None:
+    thread = runtime.runner.start()
+    try:
+        assert _eventually(lambda: runtime.runner.active == {"staff"})
+        position = _register(runtime, 3)
+        # Nothing here applies events: only the runner's thread, woken by NOTIFY, can.
+        assert _eventually(lambda: _tracked(database) >= position)
+        assert thread.is_alive()
+    finally:
+        runtime.runner.stop()
+    assert not thread.is_alive()
 
 
 def test_a_standby_runner_takes_over_when_the_active_one_stops(
