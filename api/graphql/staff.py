@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -12,6 +13,9 @@ from api.graphql.common import CommandResult, PageInfo, command_result, query_er
 from api.graphql.context import Context
 from domain import errors
 from domain.access import Permission, granting_role
+from domain.application import BackOffice
+from domain.application import CommandResult as DomainResult
+from domain.envelope import Command
 from domain.staff import parse_branch
 from projections import staff as model
 
@@ -176,12 +180,12 @@ class StaffMutation:
         idempotency_key: str | None = None,
         reason: str | None = None,
     ) -> CommandResult:
-        ctx = info.context
-        cmd = ctx.command(
-            idempotency_key=idempotency_key, expected_version=expected_version, reason=reason
-        )
-        return await ctx.run(
-            command_result, lambda: ctx.runtime.app.grant_role(cmd, staff_id=staff_id, role=role)
+        return await _change(
+            info,
+            expected_version,
+            idempotency_key,
+            reason,
+            lambda app, cmd: app.grant_role(cmd, staff_id=staff_id, role=role),
         )
 
     @strawberry.mutation(description="Revoke a role from a staff member (admin).")
@@ -194,12 +198,12 @@ class StaffMutation:
         idempotency_key: str | None = None,
         reason: str | None = None,
     ) -> CommandResult:
-        ctx = info.context
-        cmd = ctx.command(
-            idempotency_key=idempotency_key, expected_version=expected_version, reason=reason
-        )
-        return await ctx.run(
-            command_result, lambda: ctx.runtime.app.revoke_role(cmd, staff_id=staff_id, role=role)
+        return await _change(
+            info,
+            expected_version,
+            idempotency_key,
+            reason,
+            lambda app, cmd: app.revoke_role(cmd, staff_id=staff_id, role=role),
         )
 
     @strawberry.mutation(description="Deactivate a staff member: roles and tokens stop working.")
@@ -211,10 +215,25 @@ class StaffMutation:
         idempotency_key: str | None = None,
         reason: str | None = None,
     ) -> CommandResult:
-        ctx = info.context
-        cmd = ctx.command(
-            idempotency_key=idempotency_key, expected_version=expected_version, reason=reason
+        return await _change(
+            info,
+            expected_version,
+            idempotency_key,
+            reason,
+            lambda app, cmd: app.deactivate_staff(cmd, staff_id=staff_id),
         )
-        return await ctx.run(
-            command_result, lambda: ctx.runtime.app.deactivate_staff(cmd, staff_id=staff_id)
-        )
+
+
+async def _change(
+    info: Info[Context, None],
+    expected_version: int | None,
+    idempotency_key: str | None,
+    reason: str | None,
+    act: Callable[[BackOffice, Command], DomainResult],
+) -> CommandResult:
+    """Run one command on an existing record with the request's principal and options."""
+    ctx = info.context
+    cmd = ctx.command(
+        idempotency_key=idempotency_key, expected_version=expected_version, reason=reason
+    )
+    return await ctx.run(command_result, lambda: act(ctx.runtime.app, cmd))
