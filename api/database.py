@@ -69,7 +69,7 @@ def embedded(home: Path) -> Database:
         warnings.simplefilter("ignore")
         import pgserver  # imported here: only the embedded default needs it
 
-        server = pgserver.get_server(datadir, cleanup_mode=None)
+        server = pgserver.get_server(datadir, cleanup_mode=None)  # type: ignore[attr-defined]
     database = Database(server.get_uri()).with_dbname(EMBEDDED_DBNAME)
     ensure_database(database)
     return database

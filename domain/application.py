@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Transcoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from domain.access import Permission, granting_role, roles_with
 from domain.envelope import Command, Envelope
@@ -75,7 +75,7 @@ class BackOffice(Application[UUID]):
     name = "BackOffice"
     env: ClassVar[dict[str, str]] = {"IS_SNAPSHOTTING_ENABLED": "n"}
 
-    def register_transcodings(self, transcoder: Transcoder) -> None:
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(EnvelopeAsDict())
 
@@ -90,7 +90,7 @@ class BackOffice(Application[UUID]):
 
     def _load(self, cls: type[A], aggregate_id: UUID, cmd: Command) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"{cls.__name__.lower()} {aggregate_id} not found") from None
         if not isinstance(aggregate, cls):
@@ -208,7 +208,7 @@ class BackOffice(Application[UUID]):
     def get_staff(self, staff_id: UUID) -> Staff:
         """A staff member as recorded (for the CLI and tests; the API reads projections)."""
         try:
-            staff = self.repository.get(staff_id)
+            staff: Aggregate = self.repository.get(staff_id)
         except AggregateNotFoundError:
             raise NotFound(f"staff {staff_id} not found") from None
         if not isinstance(staff, Staff):

@@ -82,10 +82,10 @@ class BackofficeAggregate(Aggregate):
         super().trigger_event(event_class, **kwargs)  # type: ignore[arg-type]
 
     @classmethod
-    def _create(cls, event_class: type[object], **kwargs: object) -> BackofficeAggregate:  # type: ignore[override]
+    def _create(cls, event_class: type[object], **kwargs: object) -> BackofficeAggregate:
         if not isinstance(kwargs.get("envelope"), Envelope):
             raise EnvelopeMissing(f"{event_class.__qualname__} created without an Envelope")
-        return super()._create(event_class, **kwargs)  # type: ignore[arg-type,return-value]
+        return super()._create(event_class, **kwargs)  # type: ignore[arg-type]
 
 
 def event_classes(aggregate_class: type[Aggregate]) -> list[type[Aggregate.Event]]:

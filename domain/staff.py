@@ -78,7 +78,45 @@ class Staff(BackofficeAggregate):
             roles=parsed,
         )
 
-    @event("Registered")
+    class Registered(BackofficeAggregate.Created):
+        """A staff member was registered."""
+
+        envelope: Envelope
+        staff_id: UUID
+        name: str
+        branch: str
+        roles: list[str]
+
+    class RoleGranted(BackofficeAggregate.Event):
+        """A role was granted."""
+
+        envelope: Envelope
+        role: str
+
+    class RoleRevoked(BackofficeAggregate.Event):
+        """A role was revoked."""
+
+        envelope: Envelope
+        role: str
+
+    class TokenIssued(BackofficeAggregate.Event):
+        """A bearer token was issued (by its SHA-256)."""
+
+        envelope: Envelope
+        token_hash: str
+
+    class TokenRevoked(BackofficeAggregate.Event):
+        """A bearer token was withdrawn."""
+
+        envelope: Envelope
+        token_hash: str
+
+    class Deactivated(BackofficeAggregate.Event):
+        """The member's access ended."""
+
+        envelope: Envelope
+
+    @event(Registered)
     def __init__(
         self, envelope: Envelope, staff_id: UUID, name: str, branch: str, roles: list[str]
     ) -> None:
@@ -105,7 +143,7 @@ class Staff(BackofficeAggregate):
             raise ValidationError(f"role {parsed.value} is already granted", "role")
         self._role_granted(envelope=envelope, role=parsed.value)
 
-    @event("RoleGranted")
+    @event(RoleGranted)
     def _role_granted(self, envelope: Envelope, role: str) -> None:
         self.roles = sorted([*self.roles, role])
 
@@ -117,7 +155,7 @@ class Staff(BackofficeAggregate):
             raise ValidationError(f"role {parsed.value} is not held", "role")
         self._role_revoked(envelope=envelope, role=parsed.value)
 
-    @event("RoleRevoked")
+    @event(RoleRevoked)
     def _role_revoked(self, envelope: Envelope, role: str) -> None:
         self.roles = [r for r in self.roles if r != role]
 
@@ -130,7 +168,7 @@ class Staff(BackofficeAggregate):
             raise ValidationError("token already issued", "tokenHash")
         self._token_issued(envelope=envelope, token_hash=token_hash)
 
-    @event("TokenIssued")
+    @event(TokenIssued)
     def _token_issued(self, envelope: Envelope, token_hash: str) -> None:
         self.token_hashes = [*self.token_hashes, token_hash]
 
@@ -140,7 +178,7 @@ class Staff(BackofficeAggregate):
             raise ValidationError("no such token for this staff member", "tokenHash")
         self._token_revoked(envelope=envelope, token_hash=token_hash)
 
-    @event("TokenRevoked")
+    @event(TokenRevoked)
     def _token_revoked(self, envelope: Envelope, token_hash: str) -> None:
         self.token_hashes = [t for t in self.token_hashes if t != token_hash]
 
@@ -149,6 +187,6 @@ class Staff(BackofficeAggregate):
         self._require_active()
         self._deactivated(envelope=envelope)
 
-    @event("Deactivated")
+    @event(Deactivated)
     def _deactivated(self, envelope: Envelope) -> None:
         self.active = False

@@ -34,7 +34,7 @@ class StaffRow:
 
 def evolve(row: StaffRow | None, event: DomainEventProtocol[Any], position: int) -> StaffRow:
     """The staff row after ``event``: a pure function of the row before it."""
-    common = {"version": event.originator_version, "position": position}
+    version = event.originator_version
     if isinstance(event, Staff.Registered):
         return StaffRow(
             id=event.originator_id,
@@ -44,17 +44,31 @@ def evolve(row: StaffRow | None, event: DomainEventProtocol[Any], position: int)
             active=True,
             registered_at=event.envelope.occurred_at,
             deactivated_at=None,
-            **common,
+            version=version,
+            position=position,
         )
     if row is None:
         raise LookupError(f"{type(event).__name__} for unknown staff {event.originator_id}")
     if isinstance(event, Staff.RoleGranted):
-        return replace(row, roles=tuple(sorted({*row.roles, event.role})), **common)
+        return replace(
+            row, roles=tuple(sorted({*row.roles, event.role})), version=version, position=position
+        )
     if isinstance(event, Staff.RoleRevoked):
-        return replace(row, roles=tuple(r for r in row.roles if r != event.role), **common)
+        return replace(
+            row,
+            roles=tuple(r for r in row.roles if r != event.role),
+            version=version,
+            position=position,
+        )
     if isinstance(event, Staff.Deactivated):
-        return replace(row, active=False, deactivated_at=event.envelope.occurred_at, **common)
-    return replace(row, **common)
+        return replace(
+            row,
+            active=False,
+            deactivated_at=event.envelope.occurred_at,
+            version=version,
+            position=position,
+        )
+    return replace(row, version=version, position=position)
 
 
 _COLUMNS = (

@@ -18,6 +18,7 @@ from domain.application import CommandResult as DomainResult
 from domain.envelope import Command
 from domain.staff import parse_branch
 from projections import staff as model
+from projections.paging import Page
 
 READ_MODELS = [model.StaffModel.name]
 
@@ -137,7 +138,7 @@ class StaffQuery:
             branch = _visible_branch(ctx, f.branch)
             flt = model.StaffFilter(branch, f.role, f.active, f.name_prefix)
 
-            def read() -> model.Page[model.StaffRow]:
+            def read() -> Page[model.StaffRow]:
                 with ctx.runtime.cursor() as curs:
                     return model.page(curs, flt, first, after)
 
