@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from api.auth import new_token, token_hash
 from api.runtime import Runtime
@@ -28,7 +28,8 @@ STAFF: list[tuple[str, str, list[str]]] = [
 
 def system_command(runtime: Runtime, reason: str, key: str | None = None) -> Command:
     """A command given by the operator on the command line (not by a staff member)."""
-    correlation = uuid5(NAMESPACE_URL, f"backoffice:cli:{key}") if key else UUID(int=0)
+    # A keyed command keeps its correlation id across retries; others get a fresh one.
+    correlation = uuid5(NAMESPACE_URL, f"backoffice:cli:{key}") if key else uuid4()
     return Command(
         actor=SYSTEM_ACTOR,
         actor_roles=frozenset({SYSTEM_ROLE}),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -45,7 +45,6 @@ class Command:
     reason: str | None = None
     idempotency_key: str | None = None
     expected_version: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     def envelope(self, role: str) -> Envelope:
         """The envelope for events this command emits while acting in ``role``."""
