@@ -14,6 +14,10 @@ class Permission(StrEnum):
     MANAGE_STAFF = "manage_staff"
     VIEW_STAFF = "view_staff"
     VIEW_ALL_BRANCHES = "view_all_branches"
+    MAINTAIN_CLIENTS = "maintain_clients"
+    SUPERVISE_CLIENTS = "supervise_clients"
+    VIEW_CLIENTS = "view_clients"
+    SEE_FULL_IDENTITY = "see_full_identity"
 
 
 _GRANTS: dict[Permission, frozenset[str]] = {
@@ -23,6 +27,16 @@ _GRANTS: dict[Permission, frozenset[str]] = {
     ),
     Permission.VIEW_ALL_BRANCHES: frozenset(
         {Role.ADMIN, Role.HEAD_OFFICE, Role.AUDITOR, Role.REGULATOR}
+    ),
+    # Marketing and account managers onboard and maintain clients (DESIGN §4, issue #3).
+    Permission.MAINTAIN_CLIENTS: frozenset({Role.MARKETING, Role.ACCOUNT_MANAGER}),
+    # Supervisors approve identity changes and freeze, unfreeze and close.
+    Permission.SUPERVISE_CLIENTS: frozenset({Role.BRANCH_MANAGER}),
+    # Every role of the branch reads its clients; the all-branch roles read every branch.
+    Permission.VIEW_CLIENTS: frozenset(Role),
+    # Who sees whole document numbers (everyone else sees the last four characters).
+    Permission.SEE_FULL_IDENTITY: frozenset(
+        {Role.ACCOUNT_MANAGER, Role.BRANCH_MANAGER, Role.AUDITOR, Role.REGULATOR}
     ),
 }
 

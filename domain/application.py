@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 from uuid import UUID
 
@@ -12,9 +14,16 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from domain.access import Permission, granting_role, roles_with
+from domain.clients import (
+    AccountNumberClaim,
+    ClassificationThresholds,
+    Client,
+    QualifiedThresholds,
+    account_claim_id,
+)
 from domain.envelope import Command, Envelope
 from domain.errors import ConcurrencyConflict, NotAllowed, NotFound, ValidationError
-from domain.staff import Staff
+from domain.staff import Role, Staff, parse_branch
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -63,14 +72,39 @@ class EnvelopeAsDict(Transcoding):
             "causation_id": obj.causation_id,
             "occurred_at": obj.occurred_at,
             "reason": obj.reason,
+            "business_date": obj.business_date,
         }
 
     def decode(self, data: dict[str, Any]) -> Envelope:
         return Envelope(**data)
 
 
+class DateAsISO(Transcoding):
+    """Calendar dates (business dates, birth dates) as ISO 8601 text."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class ClientPolicy:
+    """Configurable numbers of the client rules (DESIGN §4)."""
+
+    risk_validity_months: int = 24
+    classification: ClassificationThresholds = ClassificationThresholds()
+    qualified: QualifiedThresholds = QualifiedThresholds()
+
+
 class BackOffice(Application[UUID]):
     """Every command of the back office. Its events go to ``backoffice_events``."""
+
+    client_policy: ClientPolicy = ClientPolicy()
 
     name = "BackOffice"
     env: ClassVar[dict[str, str]] = {"IS_SNAPSHOTTING_ENABLED": "n"}
@@ -78,6 +112,7 @@ class BackOffice(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(EnvelopeAsDict())
+        transcoder.register(DateAsISO())
 
     # -- plumbing shared by every use case -----------------------------------------------
 
@@ -119,19 +154,30 @@ class BackOffice(Application[UUID]):
             )
         return CommandResult(record.aggregate_id, record.aggregate_version, position, True)
 
-    def _run(self, cmd: Command, name: str, decide: Callable[[], Aggregate]) -> CommandResult:
-        """Run one command: replay it if its key was seen, else decide and save once."""
+    def _run(
+        self,
+        cmd: Command,
+        name: str,
+        decide: Callable[[], Aggregate | list[Aggregate]],
+    ) -> CommandResult:
+        """Run one command: replay it if its key was seen, else decide and save once.
+
+        ``decide`` returns the command's aggregate, or a list whose first element is the one the
+        command is about and whose others are saved in the same transaction (uniqueness claims).
+        """
         replayed = self._replay(cmd, name)
         if replayed is not None:
             return replayed
-        aggregate = decide()
+        decided = decide()
+        aggregates = decided if isinstance(decided, list) else [decided]
+        aggregate = aggregates[0]
         kwargs: dict[str, Any] = {}
         if cmd.idempotency_key is not None:
             kwargs["command_record"] = CommandRecord(
                 cmd.idempotency_key, name, cmd.actor, aggregate.id, aggregate.version
             )
         try:
-            recordings = self.save(aggregate, **kwargs)
+            recordings = self.save(*aggregates, **kwargs)
         except IntegrityError:
             # Either a retry with the same key won the race, or another writer took the version.
             replayed = self._replay(cmd, name)
@@ -142,7 +188,7 @@ class BackOffice(Application[UUID]):
                 expected=cmd.expected_version,
                 actual=None,
             ) from None
-        position = recordings[-1].notification.id if recordings else None
+        position = max((r.notification.id for r in recordings), default=None)
         return CommandResult(aggregate.id, aggregate.version, position)
 
     # -- staff ---------------------------------------------------------------------------
@@ -202,15 +248,337 @@ class BackOffice(Application[UUID]):
 
         return self._run(cmd, name, decide)
 
+    # -- clients -------------------------------------------------------------------------
+
+    def _client_change(
+        self,
+        cmd: Command,
+        name: str,
+        permission: Permission,
+        client_id: UUID,
+        act: Callable[[Client, Envelope], object],
+    ) -> CommandResult:
+        envelope = self._authorize(cmd, permission)
+
+        def decide() -> Aggregate:
+            client = self._load(Client, client_id, cmd)
+            self._require_branch(cmd, client.branch)
+            act(client, envelope)
+            return client
+
+        return self._run(cmd, name, decide)
+
+    def _require_branch(self, cmd: Command, branch: str) -> None:
+        if (
+            cmd.branch_id != branch
+            and granting_role(cmd.actor_roles, Permission.VIEW_ALL_BRANCHES) is None
+        ):
+            raise NotAllowed(f"records of branch {branch} are not open to branch {cmd.branch_id}")
+
+    def register_client(
+        self,
+        cmd: Command,
+        *,
+        client_id: UUID,
+        client_type: str,
+        name: str,
+        source_channel: str,
+        account_manager: UUID,
+        branch: str | None = None,
+    ) -> CommandResult:
+        """Register a prospect of the acting staff member's branch (or a named one)."""
+        envelope = self._authorize(cmd, Permission.MAINTAIN_CLIENTS)
+        target = parse_branch(branch) if branch else cmd.branch_id
+        self._require_branch(cmd, target)
+
+        def decide() -> Aggregate:
+            if self._exists(client_id):
+                raise ValidationError(f"client {client_id} already exists", "clientId")
+            manager = self._staff_or_none(account_manager)
+            if (
+                manager is None
+                or not manager.active
+                or not ({Role.ACCOUNT_MANAGER.value, Role.MARKETING.value} & set(manager.roles))
+            ):
+                raise ValidationError(
+                    "account manager must be an active account manager or marketing staff member",
+                    "accountManager",
+                )
+            return Client.register(
+                envelope, client_id, client_type, name, source_channel, account_manager, target
+            )
+
+        return self._run(cmd, "register_client", decide)
+
+    def record_identity(
+        self,
+        cmd: Command,
+        *,
+        client_id: UUID,
+        real_name: str,
+        document_type: str,
+        document_number: str,
+    ) -> CommandResult:
+        """Record the verified real-name identity."""
+        return self._client_change(
+            cmd,
+            "record_identity",
+            Permission.MAINTAIN_CLIENTS,
+            client_id,
+            lambda c, e: c.record_identity(e, real_name, document_type, document_number),
+        )
+
+    def record_contact(
+        self,
+        cmd: Command,
+        *,
+        client_id: UUID,
+        mobile: str | None,
+        landline: str | None,
+        id_address: str,
+        mailing_address: str,
+    ) -> CommandResult:
+        """Record phones and addresses."""
+        return self._client_change(
+            cmd,
+            "record_contact",
+            Permission.MAINTAIN_CLIENTS,
+            client_id,
+            lambda c, e: c.record_contact(e, mobile, landline, id_address, mailing_address),
+        )
+
+    def assess_risk(
+        self, cmd: Command, *, client_id: UUID, level: str, assessed_on: date | None = None
+    ) -> CommandResult:
+        """Record a risk assessment (valid for the policy's number of months)."""
+        months = self.client_policy.risk_validity_months
+        return self._client_change(
+            cmd,
+            "assess_risk",
+            Permission.MAINTAIN_CLIENTS,
+            client_id,
+            lambda c, e: c.assess_risk(e, level, assessed_on or e.today, months),
+        )
+
+    def classify_investor(
+        self,
+        cmd: Command,
+        *,
+        client_id: UUID,
+        classification: str,
+        financial_assets: Decimal | None = None,
+        average_income: Decimal | None = None,
+        experience_years: int = 0,
+        net_assets: Decimal | None = None,
+    ) -> CommandResult:
+        """Classify the investor ordinary or professional."""
+        thresholds = self.client_policy.classification
+        return self._client_change(
+            cmd,
+            "classify_investor",
+            Permission.MAINTAIN_CLIENTS,
+            client_id,
+            lambda c, e: c.classify_investor(
+                e,
+                classification,
+                financial_assets,
+                average_income,
+                experience_years,
+                net_assets,
+                thresholds,
+            ),
+        )
+
+    def assess_qualified_investor(
+        self,
+        cmd: Command,
+        *,
+        client_id: UUID,
+        evidence_ref: str,
+        family_financial_assets: Decimal | None = None,
+        net_assets: Decimal | None = None,
+    ) -> CommandResult:
+        """Record a qualified-investor assessment."""
+        thresholds = self.client_policy.qualified
+        return self._client_change(
+            cmd,
+            "assess_qualified_investor",
+            Permission.MAINTAIN_CLIENTS,
+            client_id,
+            lambda c, e: (
+                None
+                if c.assess_qualified_investor(
+                    e, family_financial_assets, net_assets, evidence_ref, thresholds
+                )
+                else None
+            ),
+        )
+
+    def add_beneficial_owner(
+        self,
+        cmd: Command,
+        *,
+        client_id: UUID,
+        name: str,
+        document_type: str,
+        document_number: str,
+        share: Decimal,
+    ) -> CommandResult:
+        """Record a beneficial owner."""
+        return self._client_change(
+            cmd,
+            "add_beneficial_owner",
+            Permission.MAINTAIN_CLIENTS,
+            client_id,
+            lambda c, e: c.add_beneficial_owner(e, name, document_type, document_number, share),
+        )
+
+    def sign_agreement(
+        self,
+        cmd: Command,
+        *,
+        client_id: UUID,
+        agreement_type: str,
+        version: str,
+        signed_on: date | None = None,
+    ) -> CommandResult:
+        """Record a signed agreement."""
+        return self._client_change(
+            cmd,
+            "sign_agreement",
+            Permission.MAINTAIN_CLIENTS,
+            client_id,
+            lambda c, e: c.sign_agreement(e, agreement_type, version, signed_on or e.today),
+        )
+
+    def open_account(self, cmd: Command, *, client_id: UUID, account_number: str) -> CommandResult:
+        """Open the client's account; the number is unique within the branch."""
+        envelope = self._authorize(cmd, Permission.MAINTAIN_CLIENTS)
+
+        def decide() -> list[Aggregate]:
+            client = self._load(Client, client_id, cmd)
+            self._require_branch(cmd, client.branch)
+            client.open_account(envelope, account_number)
+            claim_id = account_claim_id(client.branch, account_number)
+            if self._exists(claim_id):
+                raise ValidationError(
+                    f"account number {account_number} is taken in branch {client.branch}",
+                    "accountNumber",
+                )
+            # Saved with the client: a concurrent claim on the same number fails on the key.
+            claim = AccountNumberClaim(
+                envelope=envelope,
+                claim_id=claim_id,
+                branch=client.branch,
+                account_number=account_number,
+                client_id=client.id,
+            )
+            return [client, claim]
+
+        return self._run(cmd, "open_account", decide)
+
+    def request_identity_change(
+        self,
+        cmd: Command,
+        *,
+        client_id: UUID,
+        request_id: UUID,
+        evidence_ref: str,
+        real_name: str | None = None,
+        document_type: str | None = None,
+        document_number: str | None = None,
+    ) -> CommandResult:
+        """Request a change of name or document (applies only once a supervisor approves)."""
+        return self._client_change(
+            cmd,
+            "request_identity_change",
+            Permission.MAINTAIN_CLIENTS,
+            client_id,
+            lambda c, e: c.request_identity_change(
+                e, request_id, real_name, document_type, document_number, evidence_ref
+            ),
+        )
+
+    def approve_identity_change(
+        self, cmd: Command, *, client_id: UUID, request_id: UUID
+    ) -> CommandResult:
+        """Approve a pending identity change (a supervisor other than the requester)."""
+        return self._client_change(
+            cmd,
+            "approve_identity_change",
+            Permission.SUPERVISE_CLIENTS,
+            client_id,
+            lambda c, e: c.approve_identity_change(e, request_id),
+        )
+
+    def reject_identity_change(
+        self, cmd: Command, *, client_id: UUID, request_id: UUID
+    ) -> CommandResult:
+        """Reject a pending identity change, with a reason."""
+        return self._client_change(
+            cmd,
+            "reject_identity_change",
+            Permission.SUPERVISE_CLIENTS,
+            client_id,
+            lambda c, e: c.reject_identity_change(e, request_id),
+        )
+
+    def freeze_client(self, cmd: Command, *, client_id: UUID) -> CommandResult:
+        """Freeze a client (reason required)."""
+        return self._client_change(
+            cmd,
+            "freeze_client",
+            Permission.SUPERVISE_CLIENTS,
+            client_id,
+            lambda c, e: c.freeze(e),
+        )
+
+    def unfreeze_client(self, cmd: Command, *, client_id: UUID) -> CommandResult:
+        """Unfreeze a client (reason required)."""
+        return self._client_change(
+            cmd,
+            "unfreeze_client",
+            Permission.SUPERVISE_CLIENTS,
+            client_id,
+            lambda c, e: c.unfreeze(e),
+        )
+
+    def close_client(
+        self, cmd: Command, *, client_id: UUID, ended_on: date | None = None
+    ) -> CommandResult:
+        """Close the relationship."""
+        return self._client_change(
+            cmd,
+            "close_client",
+            Permission.SUPERVISE_CLIENTS,
+            client_id,
+            lambda c, e: c.close(e, ended_on or e.today),
+        )
+
+    def get_client(self, client_id: UUID) -> Client:
+        """A client as recorded (for tests and tools; the API reads projections)."""
+        client = self._aggregate_or_none(client_id)
+        if not isinstance(client, Client):
+            raise NotFound(f"client {client_id} not found")
+        return client
+
+    def _staff_or_none(self, staff_id: UUID) -> Staff | None:
+        found = self._aggregate_or_none(staff_id)
+        return found if isinstance(found, Staff) else None
+
+    def _aggregate_or_none(self, aggregate_id: UUID) -> Aggregate | None:
+        try:
+            found: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found
+
     def _exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
     def get_staff(self, staff_id: UUID) -> Staff:
         """A staff member as recorded (for the CLI and tests; the API reads projections)."""
-        try:
-            staff: Aggregate = self.repository.get(staff_id)
-        except AggregateNotFoundError:
-            raise NotFound(f"staff {staff_id} not found") from None
-        if not isinstance(staff, Staff):
+        staff = self._staff_or_none(staff_id)
+        if staff is None:
             raise NotFound(f"staff {staff_id} not found")
         return staff

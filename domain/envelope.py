@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -26,10 +26,17 @@ class Envelope:
     causation_id: UUID
     occurred_at: datetime
     reason: str | None = None
+    #: The branch's calendar date at occurred_at (the edge knows the branch's time zone).
+    business_date: date | None = None
 
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None:
             raise ValidationError("occurred_at must carry a time zone", "occurred_at")
+
+    @property
+    def today(self) -> date:
+        """The business date of the event: the branch's date, else the UTC date."""
+        return self.business_date or self.occurred_at.date()
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Command:
     reason: str | None = None
     idempotency_key: str | None = None
     expected_version: int | None = None
+    business_date: date | None = None
 
     def envelope(self, role: str) -> Envelope:
         """The envelope for events this command emits while acting in ``role``."""
@@ -56,6 +64,7 @@ class Command:
             causation_id=self.causation_id,
             occurred_at=self.occurred_at,
             reason=self.reason,
+            business_date=self.business_date,
         )
 
 

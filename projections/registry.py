@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from projections.base import ReadModel
+from projections.clients import ClientModel
 from projections.staff import StaffModel
 
 
 def all_models() -> list[ReadModel]:
     """A fresh instance of each read model."""
-    return [StaffModel()]
+    return [StaffModel(), ClientModel()]

@@ -8,9 +8,15 @@ from uuid import UUID
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.types import Info
 
+from api.graphql.context import Context
 from domain import errors
+from domain.access import Permission, granting_role
+from domain.application import BackOffice
 from domain.application import CommandResult as DomainResult
+from domain.envelope import Command
+from domain.staff import parse_branch
 from projections.paging import BadCursor
 
 
@@ -88,6 +94,36 @@ def query_error(exc: Exception) -> QueryError:
     if isinstance(exc, BadCursor | ValueError):
         return QueryError(str(exc), errors.ValidationError.code)
     raise exc
+
+
+async def run_command(
+    info: Info[Context, None],
+    act: Callable[[BackOffice, Command], DomainResult],
+    *,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
+    reason: str | None = None,
+) -> CommandResult:
+    """Run one command as the request's principal and map its outcome to the union."""
+    ctx = info.context
+    cmd = ctx.command(
+        idempotency_key=idempotency_key, expected_version=expected_version, reason=reason
+    )
+    return await ctx.run(command_result, lambda: act(ctx.runtime.app, cmd))
+
+
+def visible_branch(ctx: Context, permission: Permission, requested: str | None) -> str | None:
+    """The branch the principal may read: any (None = all) with the all-branches permission,
+    else its own; asking for another branch is NotAllowed."""
+    if granting_role(ctx.principal.roles, permission) is None:
+        raise errors.NotAllowed(f"reading this needs the {permission.value} permission")
+    if granting_role(ctx.principal.roles, Permission.VIEW_ALL_BRANCHES) is not None:
+        return parse_branch(requested) if requested else None
+    if requested and parse_branch(requested) != ctx.principal.branch:
+        raise errors.NotAllowed(
+            f"records of branch {requested} are not visible from {ctx.principal.branch}"
+        )
+    return ctx.principal.branch
 
 
 @strawberry.type

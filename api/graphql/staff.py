@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID, uuid4
 
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.common import CommandResult, PageInfo, command_result, query_error
+from api.graphql.common import (
+    CommandResult,
+    PageInfo,
+    query_error,
+    run_command,
+    visible_branch,
+)
 from api.graphql.context import Context
 from domain import errors
-from domain.access import Permission, granting_role
-from domain.application import BackOffice
-from domain.application import CommandResult as DomainResult
-from domain.envelope import Command
-from domain.staff import parse_branch
+from domain.access import Permission
 from projections import staff as model
 from projections.paging import Page
 
@@ -76,16 +77,7 @@ class RegisterStaffInput:
 
 
 def _visible_branch(ctx: Context, requested: str | None) -> str | None:
-    """The branch a principal may list: any with the all-branches permission, else its own."""
-    if granting_role(ctx.principal.roles, Permission.VIEW_STAFF) is None:
-        raise errors.NotAllowed("listing staff needs a supervising, audit or admin role")
-    if granting_role(ctx.principal.roles, Permission.VIEW_ALL_BRANCHES) is not None:
-        return parse_branch(requested) if requested else None
-    if requested and parse_branch(requested) != ctx.principal.branch:
-        raise errors.NotAllowed(
-            f"staff of branch {requested} are not visible from {ctx.principal.branch}"
-        )
-    return ctx.principal.branch
+    return visible_branch(ctx, Permission.VIEW_STAFF, requested)
 
 
 @strawberry.type
@@ -161,14 +153,14 @@ class StaffMutation:
         idempotency_key: str | None = None,
         reason: str | None = None,
     ) -> CommandResult:
-        ctx = info.context
-        cmd = ctx.command(idempotency_key=idempotency_key, reason=reason)
         staff_id = input.id or uuid4()
-        return await ctx.run(
-            command_result,
-            lambda: ctx.runtime.app.register_staff(
+        return await run_command(
+            info,
+            lambda app, cmd: app.register_staff(
                 cmd, staff_id=staff_id, name=input.name, branch=input.branch, roles=input.roles
             ),
+            idempotency_key=idempotency_key,
+            reason=reason,
         )
 
     @strawberry.mutation(description="Grant a role to a staff member (admin).")
@@ -181,12 +173,12 @@ class StaffMutation:
         idempotency_key: str | None = None,
         reason: str | None = None,
     ) -> CommandResult:
-        return await _change(
+        return await run_command(
             info,
-            expected_version,
-            idempotency_key,
-            reason,
             lambda app, cmd: app.grant_role(cmd, staff_id=staff_id, role=role),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+            reason=reason,
         )
 
     @strawberry.mutation(description="Revoke a role from a staff member (admin).")
@@ -199,12 +191,12 @@ class StaffMutation:
         idempotency_key: str | None = None,
         reason: str | None = None,
     ) -> CommandResult:
-        return await _change(
+        return await run_command(
             info,
-            expected_version,
-            idempotency_key,
-            reason,
             lambda app, cmd: app.revoke_role(cmd, staff_id=staff_id, role=role),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+            reason=reason,
         )
 
     @strawberry.mutation(description="Deactivate a staff member: roles and tokens stop working.")
@@ -216,25 +208,10 @@ class StaffMutation:
         idempotency_key: str | None = None,
         reason: str | None = None,
     ) -> CommandResult:
-        return await _change(
+        return await run_command(
             info,
-            expected_version,
-            idempotency_key,
-            reason,
             lambda app, cmd: app.deactivate_staff(cmd, staff_id=staff_id),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+            reason=reason,
         )
-
-
-async def _change(
-    info: Info[Context, None],
-    expected_version: int | None,
-    idempotency_key: str | None,
-    reason: str | None,
-    act: Callable[[BackOffice, Command], DomainResult],
-) -> CommandResult:
-    """Run one command on an existing record with the request's principal and options."""
-    ctx = info.context
-    cmd = ctx.command(
-        idempotency_key=idempotency_key, expected_version=expected_version, reason=reason
-    )
-    return await ctx.run(command_result, lambda: act(ctx.runtime.app, cmd))
