@@ -101,6 +101,7 @@ def command(
     branch: str = "SH01",
     key: str | None = None,
     expected_version: int | None = None,
+    reason: str | None = None,
 ) -> Command:
     """A command context as a staff member with ``roles`` (default: admin)."""
     corr = uuid.uuid4()
@@ -113,6 +114,7 @@ def command(
         causation_id=corr,
         idempotency_key=key,
         expected_version=expected_version,
+        reason=reason,
     )
 
 
