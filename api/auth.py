@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID, uuid4
 
 from psycopg import Cursor
@@ -40,6 +40,7 @@ class Principal:
         self,
         now: datetime,
         *,
+        business_date: date | None = None,
         correlation_id: UUID | None = None,
         idempotency_key: str | None = None,
         expected_version: int | None = None,
@@ -57,6 +58,7 @@ class Principal:
             reason=reason,
             idempotency_key=idempotency_key,
             expected_version=expected_version,
+            business_date=business_date,
         )
 
 

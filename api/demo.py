@@ -30,11 +30,13 @@ def system_command(runtime: Runtime, reason: str, key: str | None = None) -> Com
     """A command given by the operator on the command line (not by a staff member)."""
     # A keyed command keeps its correlation id across retries; others get a fresh one.
     correlation = uuid5(NAMESPACE_URL, f"backoffice:cli:{key}") if key else uuid4()
+    now = runtime.clock()
     return Command(
         actor=SYSTEM_ACTOR,
         actor_roles=frozenset({SYSTEM_ROLE}),
         branch_id="HQ",
-        occurred_at=runtime.clock(),
+        occurred_at=now,
+        business_date=runtime.business_date(now),
         correlation_id=correlation,
         causation_id=correlation,
         reason=reason,

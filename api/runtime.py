@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
@@ -44,6 +45,10 @@ class Runtime:
     def connect(self) -> psycopg.Connection[Any]:
         """A new autocommit connection of its own (for waits and long reads)."""
         return psycopg.connect(self.database.url, autocommit=True, row_factory=dict_row)
+
+    def business_date(self, moment: datetime) -> date:
+        """The branch's calendar date at ``moment`` (BRANCH_TIMEZONE, default Asia/Shanghai)."""
+        return moment.astimezone(ZoneInfo(self.settings.branch_timezone)).date()
 
     def close(self) -> None:
         """Stop the runner and close the pool."""

@@ -55,8 +55,10 @@ class Context(BaseContext):
         reason: str | None = None,
     ) -> Command:
         """The command context of one mutation of this request."""
+        now = self.runtime.clock()
         return self.principal.command(
-            self.runtime.clock(),
+            now,
+            business_date=self.runtime.business_date(now),
             correlation_id=self.correlation_id,
             idempotency_key=idempotency_key,
             expected_version=expected_version,

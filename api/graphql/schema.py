@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, QueryDepthLimiter, SchemaExtension
 
+from api.graphql.clients import ClientMutation, ClientQuery
 from api.graphql.common import QueryError
 from api.graphql.context import Context
 from api.graphql.staff import StaffMutation, StaffQuery
@@ -17,12 +18,12 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
 @strawberry.type
-class Query(StaffQuery):
+class Query(StaffQuery, ClientQuery):
     pass
 
 
 @strawberry.type
-class Mutation(StaffMutation):
+class Mutation(StaffMutation, ClientMutation):
     pass
 
 

@@ -187,7 +187,9 @@ def test_the_document_policy_metric_counts_non_resident_id_individuals(
     runtime.runner.sync(runtime.runner.head())
     with runtime.cursor() as curs:
         (policy,) = model.document_policy(curs, "SH01")
-        developed = model.clients_developed(curs, "SH01", runtime.clock().year, "Asia/Shanghai")
+        developed = model.clients_developed(
+            curs, "SH01", runtime.business_date(runtime.clock()).year, "Asia/Shanghai"
+        )
     assert (policy.individuals, policy.other_documents) == (2, 1)
     assert policy.share == Decimal("0.5000") and not policy.within_limit
     assert [(d.account_manager, d.count) for d in developed] == [(manager, 1)]
