@@ -16,9 +16,9 @@ from rich.table import Table
 from api import chain
 from api.auth import new_token, token_hash
 from api.database import resolve
-from api.demo import seed, system_command
+from api.demo import seed
 from api.migrate import migrate as run_migrations
-from api.runtime import Runtime, open_runtime
+from api.runtime import Runtime, open_runtime, system_command
 from api.settings import get_settings
 from domain.errors import DomainError
 from projections.runner import ProjectionFailed

@@ -1,13 +1,21 @@
-"""Demo data for a fresh store: a head office and two branches with their staff."""
+"""Demo data for a fresh store: a head office and two branches, their staff and a few
+hundred clients in every state, with valid generated identity numbers."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from uuid import NAMESPACE_URL, uuid4, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from api.auth import new_token, token_hash
-from api.runtime import Runtime
-from domain.envelope import SYSTEM_ACTOR, SYSTEM_ROLE, Command
+from api.runtime import Runtime, system_command
+from domain.application import BackOffice, CommandResult
+from domain.envelope import Command
+from domain.identity import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 
 DEMO_ADMIN = uuid5(NAMESPACE_URL, "backoffice:demo:admin")
 
@@ -23,25 +31,25 @@ STAFF: list[tuple[str, str, list[str]]] = [
     ("吴磊", "BJ02", ["trader"]),
     ("孙丽", "HQ", ["head_office"]),
     ("郑华", "HQ", ["auditor"]),
+    ("钱多多", "BJ02", ["account_manager"]),
+    ("黄蕾", "SH01", ["account_manager"]),
 ]
 
 
-def system_command(runtime: Runtime, reason: str, key: str | None = None) -> Command:
-    """A command given by the operator on the command line (not by a staff member)."""
-    # A keyed command keeps its correlation id across retries; others get a fresh one.
-    correlation = uuid5(NAMESPACE_URL, f"backoffice:cli:{key}") if key else uuid4()
-    now = runtime.clock()
-    return Command(
-        actor=SYSTEM_ACTOR,
-        actor_roles=frozenset({SYSTEM_ROLE}),
-        branch_id="HQ",
-        occurred_at=now,
-        business_date=runtime.business_date(now),
-        correlation_id=correlation,
-        causation_id=correlation,
-        reason=reason,
-        idempotency_key=key,
-    )
+def staff_id(index: int) -> UUID:
+    """The id of the demo staff member at ``index`` of STAFF."""
+    return uuid5(NAMESPACE_URL, f"backoffice:demo:staff:{index}")
+
+
+# Who acts for each branch in the demo: (account managers, marketing, supervisor).
+BRANCH_STAFF = {
+    "SH01": ([staff_id(1), staff_id(12)], staff_id(6), staff_id(0)),
+    "BJ02": ([staff_id(11)], staff_id(11), staff_id(7)),
+}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国晓东"
+REGIONS = ["110105", "310115", "440305", "320106", "330106", "510107"]
+COMPANIES = ["华信投资", "东方制造", "长江贸易", "新兴科技", "远航物流", "金石资本"]
 
 
 def seed(runtime: Runtime, token_file: Path) -> str | None:
@@ -60,7 +68,7 @@ def seed(runtime: Runtime, token_file: Path) -> str | None:
     for i, (name, branch, roles) in enumerate(STAFF):
         r = app.register_staff(
             system_command(runtime, "demo data", f"demo:staff:{i}"),
-            staff_id=uuid5(NAMESPACE_URL, f"backoffice:demo:staff:{i}"),
+            staff_id=staff_id(i),
             name=name,
             branch=branch,
             roles=roles,
@@ -73,8 +81,251 @@ def seed(runtime: Runtime, token_file: Path) -> str | None:
         token_hash=token_hash(token),
     )
     position = max(position, r.position or 0, result.position or 0)
+    runtime.runner.sync(position)  # the account managers must exist before their clients
+    position = max(position, seed_clients(runtime))
     token_file.parent.mkdir(parents=True, exist_ok=True)
     token_file.write_text(token + "\n")
     token_file.chmod(0o600)
     runtime.runner.sync(position)
     return token
+
+
+def resident_id(rng: random.Random, born: date) -> str:
+    """A valid 18-digit resident ID for someone born on ``born``."""
+    first17 = f"{rng.choice(REGIONS)}{born:%Y%m%d}{rng.randint(0, 999):03d}"
+    return first17 + resident_id_check_char(first17)
+
+
+def credit_code(rng: random.Random) -> str:
+    """A valid unified social credit code."""
+    first17 = "91" + rng.choice(REGIONS) + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+    return first17 + uscc_check_char(first17)
+
+
+def seed_clients(runtime: Runtime, count: int = 300, seed: int = 2026) -> int:
+    """Seed ``count`` clients spread over 18 months and every state; return the last position.
+
+    Deterministic (one random seed) and retry-safe (every command carries an idempotency key).
+    """
+    rng = random.Random(seed)
+    app = runtime.app
+    now = runtime.clock()
+    position = 0
+
+    def act(
+        key: str,
+        actor: UUID,
+        role: str,
+        branch: str,
+        at: datetime,
+        run: Callable[[BackOffice, Command], CommandResult],
+        reason: str | None = None,
+    ) -> None:
+        nonlocal position
+        at = min(at, now)
+        correlation = uuid5(NAMESPACE_URL, f"backoffice:demo:{key}")
+        cmd = Command(
+            actor=actor,
+            actor_roles=frozenset({role}),
+            branch_id=branch,
+            occurred_at=at,
+            correlation_id=correlation,
+            causation_id=correlation,
+            reason=reason,
+            idempotency_key=f"demo:{key}",
+            business_date=runtime.business_date(at),
+        )
+        result = run(app, cmd)
+        position = max(position, result.position or 0)
+
+    def one(i: int) -> None:
+        branch = "SH01" if rng.random() < 0.7 else "BJ02"
+        managers, marketing, supervisor = BRANCH_STAFF[branch]
+        manager = rng.choice(managers)
+        institution = rng.random() < 0.08
+        cid = uuid5(NAMESPACE_URL, f"backoffice:demo:client:{i}")
+        at = now - timedelta(days=rng.randint(3, 540), minutes=rng.randint(0, 600))
+        if institution:
+            name = rng.choice(COMPANIES) + f"有限公司{i}"
+        else:
+            name = rng.choice(SURNAMES) + "".join(
+                rng.choice(GIVEN) for _ in range(rng.randint(1, 2))
+            )
+        act(
+            f"c{i}:register",
+            marketing,
+            "marketing",
+            branch,
+            at,
+            lambda a, c: a.register_client(
+                c,
+                client_id=cid,
+                client_type="institution" if institution else "individual",
+                name=name,
+                source_channel=rng.choice(["phone", "online", "referral", "walk_in", "event"]),
+                account_manager=manager,
+            ),
+        )
+        stage = rng.random()
+        if stage < 0.08:
+            return  # a prospect
+        at += timedelta(hours=rng.randint(1, 72))
+        if institution:
+            doc_type, number = "uscc", credit_code(rng)
+        else:
+            born = date(rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28))
+            roll = rng.random()
+            if roll < 0.015:
+                doc_type, number = "passport", f"E{rng.randint(10_000_000, 99_999_999)}"
+            elif roll < 0.02:
+                doc_type, number = "hk_macau_permit", f"H{rng.randint(10_000_000, 99_999_999)}"
+            else:
+                doc_type, number = "resident_id", resident_id(rng, born)
+        act(
+            f"c{i}:identity",
+            manager,
+            "account_manager",
+            branch,
+            at,
+            lambda a, c: a.record_identity(
+                c, client_id=cid, real_name=name, document_type=doc_type, document_number=number
+            ),
+        )
+        act(
+            f"c{i}:contact",
+            manager,
+            "account_manager",
+            branch,
+            at,
+            lambda a, c: a.record_contact(
+                c,
+                client_id=cid,
+                mobile=f"13{rng.randint(100_000_000, 999_999_999)}",
+                landline=None,
+                id_address=f"{rng.choice(['北京市', '上海市', '深圳市'])}某路{i}号",
+                mailing_address=f"{'上海市' if branch == 'SH01' else '北京市'}某街{i}号",
+            ),
+        )
+        if institution:
+            for k in range(rng.randint(1, 2)):
+                owner_born = date(rng.randint(1955, 1990), rng.randint(1, 12), rng.randint(1, 28))
+                owner = rng.choice(SURNAMES) + rng.choice(GIVEN)
+                owner_id = resident_id(rng, owner_born)
+                share = Decimal(rng.choice([30, 40, 50]))
+                act(
+                    f"c{i}:owner{k}",
+                    manager,
+                    "account_manager",
+                    branch,
+                    at,
+                    partial(
+                        BackOffice.add_beneficial_owner,
+                        client_id=cid,
+                        name=owner,
+                        document_type="resident_id",
+                        document_number=owner_id,
+                        share=share,
+                    ),
+                )
+        if stage < 0.16:
+            return  # identified, not yet assessed
+        at += timedelta(days=rng.randint(0, 5))
+        level = rng.choices(["C1", "C2", "C3", "C4", "C5"], [10, 25, 35, 20, 10])[0]
+        act(
+            f"c{i}:risk",
+            manager,
+            "account_manager",
+            branch,
+            at,
+            lambda a, c: a.assess_risk(c, client_id=cid, level=level),
+        )
+        act(
+            f"c{i}:classify",
+            manager,
+            "account_manager",
+            branch,
+            at,
+            lambda a, c: a.classify_investor(c, client_id=cid, classification="ordinary"),
+        )
+        if rng.random() < 0.3:
+            assets = Decimal(rng.choice([300_000, 800_000, 1_200_000, 3_000_000, 12_000_000]))
+            act(
+                f"c{i}:qualified",
+                manager,
+                "account_manager",
+                branch,
+                at,
+                lambda a, c: a.assess_qualified_investor(
+                    c,
+                    client_id=cid,
+                    evidence_ref=f"demo-evidence-{i}",
+                    family_financial_assets=assets,
+                    net_assets=assets,
+                ),
+            )
+        if stage < 0.24:
+            return  # profiled, no agreement yet
+        act(
+            f"c{i}:agreement",
+            manager,
+            "account_manager",
+            branch,
+            at,
+            lambda a, c: a.sign_agreement(
+                c, client_id=cid, agreement_type="client_agreement", version="2025.2"
+            ),
+        )
+        act(
+            f"c{i}:open",
+            manager,
+            "account_manager",
+            branch,
+            at,
+            lambda a, c: a.open_account(
+                c, client_id=cid, account_number=f"{'88' if branch == 'SH01' else '66'}{i:08d}"
+            ),
+        )
+        if stage > 0.97:
+            at += timedelta(days=rng.randint(30, 200))
+            act(
+                f"c{i}:close",
+                supervisor,
+                "branch_manager",
+                branch,
+                at,
+                lambda a, c: a.close_client(c, client_id=cid),
+                "client moved abroad",
+            )
+        elif stage > 0.93:
+            at += timedelta(days=rng.randint(1, 100))
+            act(
+                f"c{i}:freeze",
+                supervisor,
+                "branch_manager",
+                branch,
+                at,
+                lambda a, c: a.freeze_client(c, client_id=cid),
+                "judicial freeze notice",
+            )
+        elif stage > 0.89 and not institution:
+            at += timedelta(days=rng.randint(1, 100))
+            act(
+                f"c{i}:change",
+                manager,
+                "account_manager",
+                branch,
+                at,
+                lambda a, c: a.request_identity_change(
+                    c,
+                    client_id=cid,
+                    request_id=uuid5(NAMESPACE_URL, f"demo:change:{i}"),
+                    evidence_ref=f"demo-scan-{i}",
+                    real_name=name + "然",
+                ),
+                "name changed at the public security bureau",
+            )
+
+    for i in range(count):
+        one(i)
+    runtime.runner.sync(position)
+    return position

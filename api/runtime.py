@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import NAMESPACE_URL, uuid4, uuid5
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -16,7 +17,9 @@ from api.database import Database, resolve
 from api.migrate import migrate
 from api.settings import Settings
 from api.store import open_application
-from domain.application import BackOffice
+from domain.application import BackOffice, ClientPolicy
+from domain.clients import QualifiedThresholds
+from domain.envelope import SYSTEM_ACTOR, SYSTEM_ROLE, Command
 from projections.registry import all_models
 from projections.runner import ProjectionRunner
 
@@ -64,5 +67,30 @@ def open_runtime(
     if run_migrations:
         migrate(db)
     app = open_application(db, pool_size=settings.pool_size, cipher_key=settings.cipher_key)
+    app.client_policy = ClientPolicy(
+        risk_validity_months=settings.risk_validity_months,
+        qualified=QualifiedThresholds(
+            individual_family_financial_assets=settings.qualified_individual_assets,
+            institution_net_assets=settings.qualified_institution_net_assets,
+        ),
+    )
     runner = ProjectionRunner(app, all_models(), db.url, batch_size=settings.projection_batch_size)
     return Runtime(settings=settings, database=db, app=app, runner=runner)
+
+
+def system_command(runtime: Runtime, reason: str, key: str | None = None) -> Command:
+    """A command given by the operator on the command line (not by a staff member)."""
+    # A keyed command keeps its correlation id across retries; others get a fresh one.
+    correlation = uuid5(NAMESPACE_URL, f"backoffice:cli:{key}") if key else uuid4()
+    now = runtime.clock()
+    return Command(
+        actor=SYSTEM_ACTOR,
+        actor_roles=frozenset({SYSTEM_ROLE}),
+        branch_id="HQ",
+        occurred_at=now,
+        business_date=runtime.business_date(now),
+        correlation_id=correlation,
+        causation_id=correlation,
+        reason=reason,
+        idempotency_key=key,
+    )

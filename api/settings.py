@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,6 +26,13 @@ class Settings(BaseSettings):
     )
     projection_batch_size: int = 500
     pool_size: int = 5
+    risk_validity_months: int = Field(default=24, ge=1, description="risk assessment validity")
+    qualified_individual_assets: Decimal = Field(
+        default=Decimal("1000000"), description="qualified investor: family financial assets"
+    )
+    qualified_institution_net_assets: Decimal = Field(
+        default=Decimal("10000000"), description="qualified investor: institution net assets"
+    )
     cipher_key: str | None = Field(default=None, description="base64 AES key: encrypt events")
 
 

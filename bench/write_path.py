@@ -18,9 +18,8 @@ from psycopg import sql
 from api.app import create_app
 from api.auth import new_token, token_hash
 from api.database import resolve
-from api.demo import system_command
 from api.migrate import migrate
-from api.runtime import open_runtime
+from api.runtime import open_runtime, system_command
 from api.settings import get_settings
 
 

@@ -17,9 +17,8 @@ from psycopg import sql
 
 from api.auth import Principal, new_token, token_hash
 from api.database import Database, embedded
-from api.demo import system_command
 from api.migrate import migrate
-from api.runtime import Runtime, open_runtime
+from api.runtime import Runtime, open_runtime, system_command
 from api.settings import Settings, get_settings
 from domain.envelope import Command
 

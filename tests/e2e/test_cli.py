@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -12,6 +13,7 @@ from api.cli import cli
 from api.database import Database
 from api.runtime import Runtime
 from api.settings import Settings
+from domain.identity import parse_document
 from tests.conftest import command
 
 runner = CliRunner()
@@ -117,11 +119,26 @@ def test_project_rebuild_and_status_report_positions(settings: Settings, runtime
     assert code == 2 and "no read model named 'nosuch'" in output
 
 
-def test_demo_seeds_once_and_prints_the_same_token_again(settings: Settings) -> None:
+def test_demo_seeds_once_and_prints_the_same_token_again(
+    settings: Settings, database: Database
+) -> None:
     code, first = invoke("demo")
     assert code == 0, first
     code, second = invoke("demo")
     assert code == 0 and first == second
+    with database.connect() as conn:
+        statuses = dict(conn.execute("SELECT status, count(*) FROM clients GROUP BY 1").fetchall())
+        pending = conn.execute(
+            "SELECT count(*) FROM clients WHERE pending_changes <> '[]'"
+        ).fetchone()
+        documents = conn.execute(
+            "SELECT document_type, document_number FROM clients WHERE identity_verified"
+        ).fetchall()
+    assert sum(statuses.values()) == 300
+    assert {"prospect", "active", "frozen", "closed"} <= set(statuses)
+    assert pending and pending[0] > 0
+    for kind, number in documents:  # every generated number passes the real validator
+        parse_document(kind, number, date.today())
 
 
 def test_schema_export_matches_the_committed_schema(tmp_path: object) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from api.database import Database
-from api.runtime import Runtime
+from api.runtime import Runtime, open_runtime
+from api.settings import Settings
 from domain import errors
 from projections import clients as model
 from tests.conftest import add_staff, command
@@ -193,3 +195,29 @@ def test_the_document_policy_metric_counts_non_resident_id_individuals(
     assert (policy.individuals, policy.other_documents) == (2, 1)
     assert policy.share == Decimal("0.5000") and not policy.within_limit
     assert [(d.account_manager, d.count) for d in developed] == [(manager, 1)]
+
+
+def test_the_risk_validity_comes_from_the_settings(
+    settings: Settings, database: Database, manager: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RISK_VALIDITY_MONTHS", "6")
+    rt = open_runtime(Settings(), database=database, run_migrations=False)
+    try:
+        cid = uuid.uuid4()
+        rt.app.register_client(
+            command({"account_manager"}),
+            client_id=cid,
+            client_type="individual",
+            name="A",
+            source_channel="phone",
+            account_manager=manager,
+        )
+        rt.app.assess_risk(
+            command({"account_manager"}),
+            client_id=cid,
+            level="C2",
+            assessed_on=date(2026, 1, 31),
+        )
+        assert rt.app.get_client(cid).risk_expires_on == date(2026, 7, 31)
+    finally:
+        rt.close()
