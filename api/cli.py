@@ -21,6 +21,7 @@ from api.migrate import migrate as run_migrations
 from api.runtime import Runtime, open_runtime, system_command
 from api.settings import get_settings
 from domain.errors import DomainError
+from projections import staff as staff_model
 from projections.runner import ProjectionFailed
 
 cli = typer.Typer(
@@ -221,6 +222,33 @@ def staff_add(
         runtime.close()
     err.print(f"staff {staff_id} registered; bearer token (shown once):")
     out.print(token)
+
+
+@staff_cli.command("list")
+def staff_list(
+    branch: Annotated[str | None, typer.Option(help="Only this branch.")] = None,
+) -> None:
+    """Staff members with their ids, branch and roles (from the staff read model)."""
+    runtime = _runtime()
+    try:
+        table = Table("id", "name", "branch", "roles", "active")
+        after = None
+        while True:
+            with runtime.cursor() as curs:
+                found = staff_model.page(
+                    curs,
+                    staff_model.StaffFilter(branch=branch.upper() if branch else None),
+                    200,
+                    after,
+                )
+            for s in found.items:
+                table.add_row(str(s.id), s.name, s.branch, ", ".join(s.roles), str(s.active))
+            if not found.has_next_page:
+                break
+            after = found.end_cursor
+        out.print(table)
+    finally:
+        runtime.close()
 
 
 @staff_cli.command("token")

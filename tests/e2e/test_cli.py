@@ -59,6 +59,15 @@ def test_staff_add_prints_a_token_that_authenticates_me(
     assert stored == (1,) and plain == (0,)
 
 
+def test_staff_list_shows_ids_names_and_roles(settings: Settings, runtime: Runtime) -> None:
+    code, output = invoke("staff", "add", "吴磊", "--role", "trader", "--branch", "BJ02")
+    assert code == 0, output
+    code, output = invoke("staff", "list", "--branch", "bj02")
+    assert code == 0
+    assert "吴磊" in output and "trader" in output
+    assert re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", output)
+
+
 def test_staff_add_with_an_unknown_role_fails_with_a_clear_message(settings: Settings) -> None:
     code, output = invoke("staff", "add", "X", "--role", "pilot", "--branch", "SH01")
     assert code == 2
