@@ -6,10 +6,12 @@ import uuid
 
 import psycopg
 import pytest
+from eventsourcing.cryptography import AESCipher
 
 from api import chain
 from api.database import Database
-from api.runtime import Runtime
+from api.runtime import Runtime, open_runtime
+from api.settings import Settings
 from tests.conftest import command
 
 
@@ -139,3 +141,22 @@ def test_a_digest_with_another_hash_is_not_proven(runtime: Runtime, database: Da
     assert taken is not None
     forged = chain.Digest(taken.notification_id, "0" * 64)
     assert chain.verify(database, expect=forged).problem == "digest hash differs from the chain"
+
+
+def test_with_a_cipher_key_events_are_encrypted_and_still_chained(
+    settings: Settings, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIPHER_KEY", AESCipher.create_key(32))
+    rt = open_runtime(Settings(), database=database, run_migrations=False)
+    try:
+        sid = uuid.uuid4()
+        rt.app.register_staff(
+            command(), staff_id=sid, name="Secret Name", branch="SH01", roles=["trader"]
+        )
+        assert rt.app.get_staff(sid).name == "Secret Name"
+    finally:
+        rt.close()
+    with database.connect() as conn:
+        row = conn.execute("SELECT state FROM backoffice_events").fetchone()
+    assert row is not None and b"Secret Name" not in bytes(row[0])
+    assert chain.verify(database).intact
