@@ -18,6 +18,11 @@ class Permission(StrEnum):
     SUPERVISE_CLIENTS = "supervise_clients"
     VIEW_CLIENTS = "view_clients"
     SEE_FULL_IDENTITY = "see_full_identity"
+    MANAGE_INSTRUMENTS = "manage_instruments"
+    TAKE_ORDERS = "take_orders"
+    REVIEW_ORDERS = "review_orders"
+    DECIDE_FLAGS = "decide_flags"
+    VIEW_ORDERS = "view_orders"
 
 
 _GRANTS: dict[Permission, frozenset[str]] = {
@@ -38,6 +43,14 @@ _GRANTS: dict[Permission, frozenset[str]] = {
     Permission.SEE_FULL_IDENTITY: frozenset(
         {Role.ACCOUNT_MANAGER, Role.BRANCH_MANAGER, Role.AUDITOR, Role.REGULATOR}
     ),
+    Permission.MANAGE_INSTRUMENTS: frozenset({Role.ADMIN, Role.HEAD_OFFICE}),
+    # Counter, phone and online instructions are taken by front-office staff.
+    Permission.TAKE_ORDERS: frozenset({Role.TRADER, Role.ACCOUNT_MANAGER, Role.CUSTOMER_SERVICE}),
+    # Only traders review and fill (issue #4).
+    Permission.REVIEW_ORDERS: frozenset({Role.TRADER}),
+    # Only risk management clears or escalates flags.
+    Permission.DECIDE_FLAGS: frozenset({Role.RISK}),
+    Permission.VIEW_ORDERS: frozenset(Role),
 }
 
 

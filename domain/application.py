@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 from uuid import UUID
@@ -23,7 +23,17 @@ from domain.clients import (
 )
 from domain.envelope import Command, Envelope
 from domain.errors import ConcurrencyConflict, NotAllowed, NotFound, ValidationError
+from domain.instruments import Instrument, instrument_id, parse_code
+from domain.orders import ExecutionClaim, Order, execution_claim_id
 from domain.staff import Role, Staff, parse_branch
+from domain.suitability import (
+    ClientFacts,
+    InstrumentFacts,
+    OrderTerms,
+    SurveillancePolicy,
+    abnormal_rules,
+    review_checks,
+)
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -105,6 +115,7 @@ class BackOffice(Application[UUID]):
     """Every command of the back office. Its events go to ``backoffice_events``."""
 
     client_policy: ClientPolicy = ClientPolicy()
+    surveillance_policy: SurveillancePolicy = SurveillancePolicy()
 
     name = "BackOffice"
     env: ClassVar[dict[str, str]] = {"IS_SNAPSHOTTING_ENABLED": "n"}
@@ -555,6 +566,277 @@ class BackOffice(Application[UUID]):
             lambda c, e: c.close(e, ended_on or e.today),
         )
 
+    def grant_trading_permission(
+        self, cmd: Command, *, client_id: UUID, board: str
+    ) -> CommandResult:
+        """Allow a client to trade on ChiNext, STAR or the BSE."""
+        return self._client_change(
+            cmd,
+            "grant_trading_permission",
+            Permission.MAINTAIN_CLIENTS,
+            client_id,
+            lambda c, e: c.grant_trading_permission(e, board),
+        )
+
+    # -- instruments ---------------------------------------------------------------------
+
+    def upsert_instrument(
+        self,
+        cmd: Command,
+        *,
+        code: str,
+        name: str,
+        board: str,
+        risk_level: str,
+        board_lot: int,
+        status: str = "listed",
+        restricted: bool = False,
+    ) -> CommandResult | None:
+        """List an instrument, or revise it to these values; None when nothing changed."""
+        envelope = self._authorize(cmd, Permission.MANAGE_INSTRUMENTS)
+        existing = self._aggregate_or_none(instrument_id(parse_code(code)))
+        if existing is None:
+            instrument = Instrument.list(envelope, code, name, board, risk_level, board_lot)
+            instrument.set_status(envelope, status)
+            instrument.set_restricted(envelope, restricted)
+        else:
+            assert isinstance(existing, Instrument)
+            instrument = existing
+            changed = [
+                instrument.revise(envelope, name, board, risk_level, board_lot),
+                instrument.set_status(envelope, status),
+                instrument.set_restricted(envelope, restricted),
+            ]
+            if not any(changed):
+                return None
+        return self._run(cmd, "upsert_instrument", lambda: instrument)
+
+    def get_instrument(self, code: str) -> Instrument:
+        """An instrument by code."""
+        found = self._aggregate_or_none(instrument_id(parse_code(code)))
+        if not isinstance(found, Instrument):
+            raise NotFound(f"instrument {code} not in the catalogue")
+        return found
+
+    # -- orders --------------------------------------------------------------------------
+
+    def receive_order(
+        self,
+        cmd: Command,
+        *,
+        order_id: UUID,
+        client_id: UUID,
+        account_number: str,
+        instrument_code: str,
+        side: str,
+        quantity: int,
+        order_type: str,
+        limit_price: Decimal | None,
+        channel: str,
+        received_at: datetime,
+        acting_person: str | None = None,
+        cancellations_today: int = 0,
+        received_on: date | None = None,
+    ) -> CommandResult:
+        """Take a client's instruction; abnormal-trade rules may flag it to risk management.
+
+        ``cancellations_today`` is the client's cancellations so far that day, read by the edge
+        from the order read model (the domain does not query read models); ``received_on`` is
+        the branch's date at ``received_at`` (default: the command's business date).
+        """
+        envelope = self._authorize(cmd, Permission.TAKE_ORDERS)
+
+        def decide() -> Aggregate:
+            if self._exists(order_id):
+                raise ValidationError(f"order {order_id} already exists", "orderId")
+            client = self._aggregate_or_none(client_id)
+            if not isinstance(client, Client):
+                raise ValidationError(f"client {client_id} not found", "clientId")
+            self._require_branch(cmd, client.branch)
+            try:
+                instrument = self.get_instrument(instrument_code)
+            except NotFound as exc:
+                raise ValidationError(exc.message, "instrumentCode") from None
+            day = received_on or envelope.today
+            terms = _terms(
+                account_number,
+                side,
+                quantity,
+                order_type,
+                limit_price,
+                day,
+                False,
+            )
+            flags = abnormal_rules(
+                terms,
+                _client_facts(client),
+                _instrument_facts(instrument),
+                cancellations_today,
+                self.surveillance_policy,
+            )
+            return Order.receive(
+                envelope,
+                order_id,
+                client_id,
+                account_number,
+                instrument.code,
+                side,
+                quantity,
+                order_type,
+                limit_price,
+                channel,
+                received_at,
+                day,
+                acting_person,
+                flags,
+            )
+
+        return self._run(cmd, "receive_order", decide)
+
+    def _order_change(
+        self,
+        cmd: Command,
+        name: str,
+        permission: Permission,
+        order_id: UUID,
+        act: Callable[[Order, Envelope], object],
+    ) -> CommandResult:
+        envelope = self._authorize(cmd, permission)
+
+        def decide() -> Aggregate | list[Aggregate]:
+            order = self._load(Order, order_id, cmd)
+            client = self._aggregate_or_none(order.client_id)
+            if isinstance(client, Client):
+                self._require_branch(cmd, client.branch)
+            extra = act(order, envelope)
+            return [order, *extra] if isinstance(extra, list) else order
+
+        return self._run(cmd, name, decide)
+
+    def acknowledge_risk_disclosure(
+        self, cmd: Command, *, order_id: UUID, warning_ref: str, signed_at: datetime
+    ) -> CommandResult:
+        """Record the client's signed acknowledgement of the risk warning for an order."""
+        return self._order_change(
+            cmd,
+            "acknowledge_risk_disclosure",
+            Permission.TAKE_ORDERS,
+            order_id,
+            lambda o, e: o.acknowledge_risk_disclosure(e, warning_ref, signed_at),
+        )
+
+    def review_order(
+        self, cmd: Command, *, order_id: UUID, reject_codes: list[str] | None = None
+    ) -> CommandResult:
+        """A trader reviews the order: every check runs and is recorded; any failure, or a
+        reviewer's own reason code, makes it a rejection."""
+
+        def review(order: Order, envelope: Envelope) -> None:
+            client = self._aggregate_or_none(order.client_id)
+            if not isinstance(client, Client):
+                raise NotFound(f"client {order.client_id} not found")
+            instrument = self.get_instrument(order.instrument_code)
+            terms = _terms(
+                order.account_number,
+                order.side,
+                order.quantity,
+                order.order_type,
+                order.limit_price,
+                order.received_on,
+                order.risk_acknowledged,
+            )
+            checks = review_checks(terms, _client_facts(client), _instrument_facts(instrument))
+            order.review(
+                envelope, checks, reject_codes or [], instrument.risk_level, client.risk_level
+            )
+
+        return self._order_change(cmd, "review_order", Permission.REVIEW_ORDERS, order_id, review)
+
+    def record_fill(
+        self,
+        cmd: Command,
+        *,
+        order_id: UUID,
+        execution_id: str,
+        quantity: int,
+        price: Decimal,
+        executed_at: datetime,
+    ) -> CommandResult:
+        """Record an execution; an execution id is applied once across all orders."""
+
+        def fill(order: Order, envelope: Envelope) -> list[Aggregate]:
+            order.record_fill(envelope, execution_id, quantity, price, executed_at)
+            claim_id = execution_claim_id(execution_id.strip())
+            if self._exists(claim_id):
+                raise ValidationError(
+                    f"execution {execution_id} is already applied to another order", "executionId"
+                )
+            return [
+                ExecutionClaim(
+                    envelope=envelope,
+                    claim_id=claim_id,
+                    execution_id=execution_id.strip(),
+                    order_id=order.id,
+                )
+            ]
+
+        return self._order_change(cmd, "record_fill", Permission.REVIEW_ORDERS, order_id, fill)
+
+    def cancel_order(self, cmd: Command, *, order_id: UUID, cause: str) -> CommandResult:
+        """Cancel the unfilled remainder (cause: client_request, error or expired)."""
+        return self._order_change(
+            cmd,
+            "cancel_order",
+            Permission.TAKE_ORDERS,
+            order_id,
+            lambda o, e: o.cancel(e, cause),
+        )
+
+    def record_order_feedback(
+        self, cmd: Command, *, order_id: UUID, channel: str, fed_back_at: datetime
+    ) -> CommandResult:
+        """Record that the result was reported to the client."""
+        return self._order_change(
+            cmd,
+            "record_order_feedback",
+            Permission.TAKE_ORDERS,
+            order_id,
+            lambda o, e: o.feed_back(e, channel, fed_back_at),
+        )
+
+    def archive_order(self, cmd: Command, *, order_id: UUID) -> CommandResult:
+        """Archive a final, reported order."""
+        return self._order_change(
+            cmd, "archive_order", Permission.TAKE_ORDERS, order_id, lambda o, e: o.archive(e)
+        )
+
+    def clear_order_flag(self, cmd: Command, *, order_id: UUID, note: str) -> CommandResult:
+        """Risk management clears a flag."""
+        return self._order_change(
+            cmd,
+            "clear_order_flag",
+            Permission.DECIDE_FLAGS,
+            order_id,
+            lambda o, e: o.clear_flag(e, note),
+        )
+
+    def escalate_order_flag(self, cmd: Command, *, order_id: UUID, note: str) -> CommandResult:
+        """Risk management escalates a flag."""
+        return self._order_change(
+            cmd,
+            "escalate_order_flag",
+            Permission.DECIDE_FLAGS,
+            order_id,
+            lambda o, e: o.escalate_flag(e, note),
+        )
+
+    def get_order(self, order_id: UUID) -> Order:
+        """An order as recorded (for tests and tools)."""
+        found = self._aggregate_or_none(order_id)
+        if not isinstance(found, Order):
+            raise NotFound(f"order {order_id} not found")
+        return found
+
     def get_client(self, client_id: UUID) -> Client:
         """A client as recorded (for tests and tools; the API reads projections)."""
         client = self._aggregate_or_none(client_id)
@@ -582,3 +864,47 @@ class BackOffice(Application[UUID]):
         if staff is None:
             raise NotFound(f"staff {staff_id} not found")
         return staff
+
+
+def _terms(
+    account_number: str,
+    side: str,
+    quantity: int,
+    order_type: str,
+    limit_price: Decimal | None,
+    received_on: date,
+    acknowledged: bool,
+) -> OrderTerms:
+    return OrderTerms(
+        account_number=account_number.strip(),
+        side=side.strip().lower(),
+        quantity=quantity,
+        order_type=order_type.strip().lower(),
+        limit_price=limit_price,
+        received_on=received_on,
+        risk_acknowledged=acknowledged,
+    )
+
+
+def _client_facts(client: Client) -> ClientFacts:
+    return ClientFacts(
+        status=client.status,
+        identity_verified=client.identity_verified,
+        risk_level=client.risk_level,
+        risk_expires_on=client.risk_expires_on,
+        investor_class=client.classification,
+        trading_permissions=frozenset(client.trading_permissions),
+        account_number=client.account_number,
+        declared_assets=client.declared_assets,
+    )
+
+
+def _instrument_facts(instrument: Instrument) -> InstrumentFacts:
+    return InstrumentFacts(
+        code=instrument.code,
+        board=instrument.board,
+        risk_level=instrument.risk_level,
+        board_lot=instrument.board_lot,
+        status=instrument.status,
+        restricted=instrument.restricted,
+    )

@@ -14,6 +14,7 @@ from eventsourcing.domain import event
 from domain.envelope import BackofficeAggregate, Envelope
 from domain.errors import ValidationError
 from domain.identity import DocumentType, IdentityDocument, parse_document
+from domain.instruments import PERMISSION_BOARDS, parse_board
 from domain.staff import parse_branch, parse_name
 
 
@@ -237,6 +238,12 @@ class Client(BackofficeAggregate):
         envelope: Envelope
         request_id: UUID
 
+    class TradingPermissionGranted(BackofficeAggregate.Event):
+        """The client may trade on a board that needs permission (ChiNext, STAR, BSE)."""
+
+        envelope: Envelope
+        board: str
+
     class Frozen(BackofficeAggregate.Event):
         """The client was frozen."""
 
@@ -300,6 +307,9 @@ class Client(BackofficeAggregate):
         self.account_number: str | None = None
         self.owner_shares = Decimal(0)
         self.pending_changes: dict[UUID, dict[str, object]] = {}
+        self.trading_permissions: list[str] = []
+        self.classification: str | None = None
+        self.declared_assets: Decimal | None = None
 
     @staticmethod
     def create_id(client_id: UUID, **_: object) -> UUID:
@@ -496,6 +506,7 @@ class Client(BackofficeAggregate):
         net_assets: Decimal,
     ) -> None:
         self.classification = classification
+        self.declared_assets = financial_assets
 
     def assess_qualified_investor(
         self,
@@ -723,6 +734,25 @@ class Client(BackofficeAggregate):
     @event(IdentityChangeRejected)
     def _change_rejected(self, envelope: Envelope, request_id: UUID) -> None:
         self.pending_changes = {k: v for k, v in self.pending_changes.items() if k != request_id}
+
+    def grant_trading_permission(self, envelope: Envelope, board: str) -> None:
+        """Allow trading on a board that needs a permission."""
+        self._require_not_frozen("grant trading permissions")
+        value = parse_board(board)
+        if value not in PERMISSION_BOARDS:
+            raise ValidationError(f"the {value} board needs no permission", "board")
+        if value in self.trading_permissions:
+            raise ValidationError(f"permission for {value} is already granted", "board")
+        if not self.identity_verified or not self.risk_current(envelope.today):
+            raise ValidationError(
+                "a trading permission needs verified identity and a current risk assessment",
+                "clientId",
+            )
+        self._permission_granted(envelope=envelope, board=value)
+
+    @event(TradingPermissionGranted)
+    def _permission_granted(self, envelope: Envelope, board: str) -> None:
+        self.trading_permissions = [*self.trading_permissions, board]
 
     # -- freezing and closing --------------------------------------------------------------
 
