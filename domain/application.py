@@ -678,6 +678,7 @@ class BackOffice(Application[UUID]):
                 envelope,
                 order_id,
                 client_id,
+                client.branch,
                 account_number,
                 instrument.code,
                 side,
@@ -705,9 +706,7 @@ class BackOffice(Application[UUID]):
 
         def decide() -> Aggregate | list[Aggregate]:
             order = self._load(Order, order_id, cmd)
-            client = self._aggregate_or_none(order.client_id)
-            if isinstance(client, Client):
-                self._require_branch(cmd, client.branch)
+            self._require_branch(cmd, order.branch)
             extra = act(order, envelope)
             return [order, *extra] if isinstance(extra, list) else order
 

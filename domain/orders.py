@@ -64,6 +64,7 @@ class Order(BackofficeAggregate):
         envelope: Envelope
         order_id: UUID
         client_id: UUID
+        branch: str
         acting_person: str | None
         account_number: str
         instrument_code: str
@@ -146,6 +147,7 @@ class Order(BackofficeAggregate):
         envelope: Envelope,
         order_id: UUID,
         client_id: UUID,
+        branch: str,
         account_number: str,
         instrument_code: str,
         side: str,
@@ -173,6 +175,7 @@ class Order(BackofficeAggregate):
             envelope=envelope,
             order_id=order_id,
             client_id=client_id,
+            branch=branch,
             acting_person=acting_person,
             account_number=account_number.strip(),
             instrument_code=instrument_code,
@@ -194,6 +197,7 @@ class Order(BackofficeAggregate):
         envelope: Envelope,
         order_id: UUID,
         client_id: UUID,
+        branch: str,
         acting_person: str | None,
         account_number: str,
         instrument_code: str,
@@ -206,6 +210,7 @@ class Order(BackofficeAggregate):
         received_on: date,
     ) -> None:
         self.client_id = client_id
+        self.branch = branch
         self.received_on = received_on
         self.account_number = account_number
         self.instrument_code = instrument_code

@@ -54,3 +54,23 @@ class ReadModelView(PostgresTrackingRecorder):
                 f"DELETE FROM {TRACKING_TABLE} WHERE application_name = %s",  # noqa: S608
                 (self.model.name,),
             )
+
+
+def upsert(curs: Cursor[DictRow], table: str, values: dict[str, Any], key: str = "id") -> None:
+    """Insert a read-model row, or replace every column of the row with the same key."""
+    columns = list(values)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
+    curs.execute(
+        f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 - names are code constants
+        f" VALUES ({', '.join(['%s'] * len(columns))})"
+        f" ON CONFLICT ({key}) DO UPDATE SET {updates}",
+        list(values.values()),
+    )
+
+
+def select_one(
+    curs: Cursor[DictRow], table: str, columns: tuple[str, ...], where: str, *params: Any
+) -> DictRow | None:
+    """The one row of ``table`` matching ``where`` (a SQL condition with %s placeholders)."""
+    curs.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}", params)  # noqa: S608
+    return curs.fetchone()

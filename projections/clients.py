@@ -17,7 +17,7 @@ from psycopg.types.json import Jsonb
 
 from domain.clients import Client, ClientStatus
 from domain.identity import DocumentType
-from projections.base import ReadModel
+from projections.base import ReadModel, select_one, upsert
 from projections.paging import BadCursor, Page, check_first, decode_cursor, encode_cursor
 
 #: At most this share of individual clients may be on documents other than the 18-digit ID.
@@ -54,6 +54,7 @@ class ClientRow:
     beneficial_owners: list[dict[str, Any]] = field(default_factory=list)
     agreements: list[dict[str, Any]] = field(default_factory=list)
     pending_changes: list[dict[str, Any]] = field(default_factory=list)
+    trading_permissions: list[str] = field(default_factory=list)
 
 
 def evolve(row: ClientRow | None, event: DomainEventProtocol[Any], position: int) -> ClientRow:
@@ -158,6 +159,8 @@ def evolve(row: ClientRow | None, event: DomainEventProtocol[Any], position: int
         return replace(
             row, pending_changes=[c for c in row.pending_changes if c["request_id"] != rid]
         )
+    if isinstance(event, Client.TradingPermissionGranted):
+        return replace(row, trading_permissions=[*row.trading_permissions, event.board])
     if isinstance(event, Client.Frozen):
         return replace(row, status=ClientStatus.FROZEN.value)
     if isinstance(event, Client.Unfrozen):
@@ -179,23 +182,16 @@ def _row(found: DictRow) -> ClientRow:
 
 def get(curs: Cursor[DictRow], client_id: UUID) -> ClientRow | None:
     """One client."""
-    curs.execute(f"SELECT {', '.join(_COLUMNS)} FROM clients WHERE id = %s", (client_id,))  # noqa: S608
-    found = curs.fetchone()
+    found = select_one(curs, "clients", _COLUMNS, "id = %s", client_id)
     return None if found is None else _row(found)
 
 
 def _save(curs: Cursor[DictRow], row: ClientRow) -> None:
-    values = [
-        Jsonb(getattr(row, c)) if c in _JSON and getattr(row, c) is not None else getattr(row, c)
-        for c in _COLUMNS
-    ]
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])
-    curs.execute(
-        f"INSERT INTO clients ({', '.join(_COLUMNS)})"  # noqa: S608
-        f" VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
-        f" ON CONFLICT (id) DO UPDATE SET {updates}",
-        values,
-    )
+    values = {c: getattr(row, c) for c in _COLUMNS}
+    for c in _JSON:
+        if values[c] is not None:
+            values[c] = Jsonb(values[c])
+    upsert(curs, "clients", values)
 
 
 class ClientModel(ReadModel):
@@ -217,6 +213,7 @@ class ClientModel(ReadModel):
             Client.IdentityChangeRequested,
             Client.IdentityChangeApproved,
             Client.IdentityChangeRejected,
+            Client.TradingPermissionGranted,
             Client.Frozen,
             Client.Unfrozen,
             Client.Closed,

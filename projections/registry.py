@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from projections.base import ReadModel
 from projections.clients import ClientModel
+from projections.instruments import InstrumentModel
+from projections.orders import OrderModel
 from projections.staff import StaffModel
 
 
 def all_models() -> list[ReadModel]:
     """A fresh instance of each read model."""
-    return [StaffModel(), ClientModel()]
+    return [StaffModel(), ClientModel(), InstrumentModel(), OrderModel()]

@@ -13,7 +13,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from domain.staff import Staff
-from projections.base import ReadModel
+from projections.base import ReadModel, select_one, upsert
 from projections.paging import BadCursor, Page, check_first, decode_cursor, encode_cursor
 
 
@@ -85,22 +85,12 @@ _COLUMNS = (
 
 
 def _load(curs: Cursor[DictRow], staff_id: UUID) -> StaffRow | None:
-    curs.execute(f"SELECT {', '.join(_COLUMNS)} FROM staff WHERE id = %s", (staff_id,))  # noqa: S608
-    found = curs.fetchone()
-    if found is None:
-        return None
-    return StaffRow(**{**found, "roles": tuple(found["roles"])})
+    found = select_one(curs, "staff", _COLUMNS, "id = %s", staff_id)
+    return None if found is None else StaffRow(**{**found, "roles": tuple(found["roles"])})
 
 
 def _save(curs: Cursor[DictRow], row: StaffRow) -> None:
-    values = [getattr(row, c) for c in _COLUMNS]
-    values[3] = list(row.roles)
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])
-    curs.execute(
-        f"INSERT INTO staff ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"  # noqa: S608
-        f" ON CONFLICT (id) DO UPDATE SET {updates}",
-        values,
-    )
+    upsert(curs, "staff", {**{c: getattr(row, c) for c in _COLUMNS}, "roles": list(row.roles)})
 
 
 class StaffModel(ReadModel):

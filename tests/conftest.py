@@ -129,3 +129,44 @@ def add_staff(rt: Runtime, name: str, branch: str, roles: list[str]) -> tuple[Pr
     )
     rt.runner.sync(r.position or 0)
     return Principal(staff_id, name, branch, frozenset(roles)), token
+
+
+VALID_ID = "11010519491231002X"
+
+
+def onboard(rt: Runtime, manager: uuid.UUID, account: str = "10000001") -> uuid.UUID:
+    """A client taken from prospect to an open account (risk level C3) by an account manager."""
+    cid = uuid.uuid4()
+    app = rt.app
+    app.register_client(
+        command({"account_manager"}),
+        client_id=cid,
+        client_type="individual",
+        name="张三",
+        source_channel="walk_in",
+        account_manager=manager,
+    )
+    app.record_identity(
+        command({"account_manager"}),
+        client_id=cid,
+        real_name="张三",
+        document_type="resident_id",
+        document_number=VALID_ID,
+    )
+    app.record_contact(
+        command({"account_manager"}),
+        client_id=cid,
+        mobile="13812345678",
+        landline=None,
+        id_address="北京市朝阳区",
+        mailing_address="上海市浦东新区",
+    )
+    app.assess_risk(command({"account_manager"}), client_id=cid, level="C3")
+    app.sign_agreement(
+        command({"account_manager"}),
+        client_id=cid,
+        agreement_type="client_agreement",
+        version="2026.1",
+    )
+    app.open_account(command({"account_manager"}), client_id=cid, account_number=account)
+    return cid

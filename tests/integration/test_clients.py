@@ -13,7 +13,7 @@ from api.runtime import Runtime, open_runtime
 from api.settings import Settings
 from domain import errors
 from projections import clients as model
-from tests.conftest import add_staff, command
+from tests.conftest import add_staff, command, onboard
 
 VALID_ID = "11010519491231002X"
 
@@ -27,43 +27,6 @@ def _events(database: Database) -> int:
 @pytest.fixture
 def manager(runtime: Runtime) -> uuid.UUID:
     return add_staff(runtime, "客户经理", "SH01", ["account_manager"])[0].staff_id
-
-
-def onboard(rt: Runtime, manager: uuid.UUID, account: str = "10000001") -> uuid.UUID:
-    cid = uuid.uuid4()
-    app = rt.app
-    app.register_client(
-        command({"account_manager"}),
-        client_id=cid,
-        client_type="individual",
-        name="张三",
-        source_channel="walk_in",
-        account_manager=manager,
-    )
-    app.record_identity(
-        command({"account_manager"}),
-        client_id=cid,
-        real_name="张三",
-        document_type="resident_id",
-        document_number=VALID_ID,
-    )
-    app.record_contact(
-        command({"account_manager"}),
-        client_id=cid,
-        mobile="13812345678",
-        landline=None,
-        id_address="北京市朝阳区",
-        mailing_address="上海市浦东新区",
-    )
-    app.assess_risk(command({"account_manager"}), client_id=cid, level="C3")
-    app.sign_agreement(
-        command({"account_manager"}),
-        client_id=cid,
-        agreement_type="client_agreement",
-        version="2026.1",
-    )
-    app.open_account(command({"account_manager"}), client_id=cid, account_number=account)
-    return cid
 
 
 def test_a_prospect_becomes_an_active_client_and_the_directory_follows(
