@@ -17,6 +17,11 @@ from api import chain
 from api.auth import new_token, token_hash
 from api.database import resolve
 from api.demo import seed
+from api.instruments_csv import (
+    SAMPLE_INSTRUMENTS,
+    InstrumentFileError,
+    read_instruments,
+)
 from api.migrate import migrate as run_migrations
 from api.runtime import Runtime, open_runtime, system_command
 from api.settings import get_settings
@@ -32,7 +37,9 @@ cli = typer.Typer(
 project_cli = typer.Typer(help="Run, inspect and rebuild the read models.")
 staff_cli = typer.Typer(help="Staff members and their API tokens.", no_args_is_help=True)
 cli.add_typer(project_cli, name="project")
+instruments_cli = typer.Typer(help="The instrument reference catalogue.", no_args_is_help=True)
 cli.add_typer(staff_cli, name="staff")
+cli.add_typer(instruments_cli, name="instruments")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -262,6 +269,46 @@ def staff_token(staff_id: Annotated[UUID, typer.Argument(help="The staff member'
     finally:
         runtime.close()
     out.print(token)
+
+
+@instruments_cli.command("load")
+def instruments_load(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="CSV: code,name,board,risk_level,board_lot,status,restricted."),
+    ] = None,
+) -> None:
+    """Load (list or revise) instruments from a CSV; default: the shipped sample catalogue."""
+    path = file or SAMPLE_INSTRUMENTS
+    try:
+        rows = read_instruments(path)
+    except InstrumentFileError as exc:
+        raise _fail(str(exc), 2) from None
+    runtime = _runtime()
+    counts = {"recorded": 0, "unchanged": 0}
+    position = 0
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"loading {path.name}", total=len(rows))
+            for line, row in rows:
+                try:
+                    result = runtime.app.upsert_instrument(
+                        system_command(runtime, f"catalogue loaded from {path.name}"), **row
+                    )
+                except DomainError as exc:
+                    raise _fail(f"{path}:{line}: {exc.message}", 2) from None
+                if result is None:
+                    counts["unchanged"] += 1
+                else:
+                    counts["recorded"] += 1
+                    position = max(position, result.position or 0)
+                progress.advance(task)
+        runtime.runner.sync(position)
+    finally:
+        runtime.close()
+    out.print(
+        f"{counts['recorded']} instrument(s) listed or revised, {counts['unchanged']} unchanged"
+    )
 
 
 @cli.command()

@@ -12,18 +12,19 @@ from strawberry.extensions import MaskErrors, QueryDepthLimiter, SchemaExtension
 from api.graphql.clients import ClientMutation, ClientQuery
 from api.graphql.common import QueryError
 from api.graphql.context import Context
+from api.graphql.orders import OrderMutation, OrderQuery
 from api.graphql.staff import StaffMutation, StaffQuery
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
 @strawberry.type
-class Query(StaffQuery, ClientQuery):
+class Query(StaffQuery, ClientQuery, OrderQuery):
     pass
 
 
 @strawberry.type
-class Mutation(StaffMutation, ClientMutation):
+class Mutation(StaffMutation, ClientMutation, OrderMutation):
     pass
 
 
