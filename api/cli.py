@@ -10,7 +10,14 @@ from uuid import UUID, uuid4
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from api import chain
@@ -74,6 +81,19 @@ def migrate() -> None:
     out.print(f"{len(applied)} migration(s) applied to {database.describe()}")
 
 
+def _seed_with_progress(runtime: Runtime) -> str | None:
+    """Seed the demo data (once) with a progress bar per stage."""
+    with _progress() as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done)
+
+        return seed(runtime, runtime.settings.backoffice_home / "demo-token", report)
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -91,7 +111,7 @@ def serve(
     runtime = _runtime()
     out.print(f"database: {runtime.database.describe()}")
     if demo:
-        token = seed(runtime, runtime.settings.backoffice_home / "demo-token")
+        token = _seed_with_progress(runtime)
         out.print(f"demo admin token: [bold]{token}[/bold]")
         out.print("  (send it as the header  Authorization: Bearer <token>)")
     out.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]")
@@ -316,7 +336,7 @@ def demo() -> None:
     """Seed the demo data (once) and print the demo admin's token."""
     runtime = _runtime()
     try:
-        token = seed(runtime, runtime.settings.backoffice_home / "demo-token")
+        token = _seed_with_progress(runtime)
     finally:
         runtime.close()
     out.print(token)

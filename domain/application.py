@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from functools import cached_property
+from typing import Any, ClassVar, Protocol, TypeVar, cast, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -120,6 +121,11 @@ class BackOffice(Application[UUID]):
     name = "BackOffice"
     env: ClassVar[dict[str, str]] = {"IS_SNAPSHOTTING_ENABLED": "n"}
 
+    @cached_property
+    def _keeps_commands(self) -> bool:
+        # Checked once: a runtime protocol check on every command costs more than the query.
+        return isinstance(self.recorder, CommandLog)
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(EnvelopeAsDict())
@@ -153,9 +159,9 @@ class BackOffice(Application[UUID]):
     def _replay(self, cmd: Command, name: str) -> CommandResult | None:
         if cmd.idempotency_key is None:
             return None
-        if not isinstance(self.recorder, CommandLog):
+        if not self._keeps_commands:
             raise ValidationError("this store does not keep idempotency keys", "idempotencyKey")
-        found = self.recorder.find_command(cmd.idempotency_key)
+        found = cast(CommandLog, self.recorder).find_command(cmd.idempotency_key)
         if found is None:
             return None
         record, position = found

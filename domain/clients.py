@@ -506,7 +506,8 @@ class Client(BackofficeAggregate):
         net_assets: Decimal,
     ) -> None:
         self.classification = classification
-        self.declared_assets = financial_assets
+        # Zero means "not declared": the abnormal-trade rule then has nothing to compare with.
+        self.declared_assets = financial_assets or None
 
     def assess_qualified_investor(
         self,

@@ -22,7 +22,7 @@ def _examples() -> list[str]:
 def test_every_read_example_in_the_api_docs_works_on_the_demo_data(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    token = seed(runtime, tmp_path / "demo-token")
+    token = seed(runtime, tmp_path / "demo-token", clients=80, orders=200)
     examples = _examples()
     assert len(examples) >= 4
     with TestClient(create_app(runtime)) as client:
