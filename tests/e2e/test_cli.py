@@ -167,3 +167,36 @@ def test_schema_export_matches_the_committed_schema(tmp_path: object) -> None:
     assert code == 0
     assert out.read_text() == sdl()
     assert SCHEMA_FILE.read_text() == sdl(), "api/schema.graphql is stale: run `backoffice schema`"
+
+
+def test_instruments_load_lists_the_sample_then_finds_nothing_to_change(
+    settings: Settings, database: Database
+) -> None:
+    code, output = invoke("instruments", "load")
+    assert code == 0, output
+    assert "31 instrument(s) listed or revised" in output
+    code, output = invoke("instruments", "load")
+    assert code == 0 and "0 instrument(s) listed or revised, 31 unchanged" in output
+    with database.connect() as conn:
+        row = conn.execute("SELECT board, risk_level FROM instruments WHERE code = '300750.SZ'")
+        assert row.fetchone() == ("chinext", "R4")
+
+
+def test_instruments_load_reports_every_bad_line_and_loads_nothing(
+    settings: Settings, database: Database, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    bad = Path(str(tmp_path)) / "bad.csv"
+    bad.write_text(
+        "code,name,board,risk_level,board_lot\n"
+        "600519.SH,贵州茅台,main,R3,100\n"
+        "60051.SH,bad code,main,R3,100\n"
+        "000001.SZ,平安银行,moon,R2,100\n"
+        "000002.SZ,万科A,main,R9,abc\n"
+    )
+    code, output = invoke("instruments", "load", str(bad))
+    assert code == 2
+    assert "bad.csv:3" in output and "bad.csv:4" in output and "bad.csv:5" in output
+    with database.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM instruments").fetchone() == (0,)
