@@ -68,7 +68,7 @@ def seed(
     progress: Callable[[str, int, int], None] | None = None,
     *,
     clients: int = 300,
-    orders: int = 1200,
+    orders: int = 2000,
 ) -> str | None:
     """Seed the demo branch once; return the demo admin's token (kept in ``token_file``)."""
     app = runtime.app
@@ -382,7 +382,7 @@ ORDER_STAFF = {
 
 def seed_orders(
     runtime: Runtime,
-    count: int = 1200,
+    count: int = 2000,
     client_count: int = 300,
     seed: int = 2027,
     progress: Callable[[int, int], None] | None = None,

@@ -148,7 +148,7 @@ def test_demo_seeds_once_and_prints_the_same_token_again(
     with database.connect() as conn:
         orders = dict(conn.execute("SELECT status, count(*) FROM orders GROUP BY 1").fetchall())
         flags = dict(conn.execute("SELECT flag_status, count(*) FROM orders GROUP BY 1").fetchall())
-    assert sum(orders.values()) == 1200
+    assert sum(orders.values()) == 2000
     assert {"received", "accepted", "rejected", "filled", "cancelled", "archived"} <= set(orders)
     assert {"open", "cleared", "escalated"} <= set(flags)
     assert {"prospect", "active", "frozen", "closed"} <= set(statuses)
