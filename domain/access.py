@@ -23,6 +23,7 @@ class Permission(StrEnum):
     REVIEW_ORDERS = "review_orders"
     DECIDE_FLAGS = "decide_flags"
     VIEW_ORDERS = "view_orders"
+    AUDIT = "audit"
 
 
 _GRANTS: dict[Permission, frozenset[str]] = {
@@ -51,6 +52,8 @@ _GRANTS: dict[Permission, frozenset[str]] = {
     # Only risk management clears or escalates flags.
     Permission.DECIDE_FLAGS: frozenset({Role.RISK}),
     Permission.VIEW_ORDERS: frozenset(Role),
+    # History, state as of a moment, the audit trail, reconstructions: across all branches.
+    Permission.AUDIT: frozenset({Role.AUDITOR, Role.REGULATOR, Role.HEAD_OFFICE}),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.audit import AuditModel
 from projections.base import ReadModel
 from projections.clients import ClientModel
 from projections.instruments import InstrumentModel
@@ -11,4 +12,4 @@ from projections.staff import StaffModel
 
 def all_models() -> list[ReadModel]:
     """A fresh instance of each read model."""
-    return [StaffModel(), ClientModel(), InstrumentModel(), OrderModel()]
+    return [StaffModel(), ClientModel(), InstrumentModel(), OrderModel(), AuditModel()]

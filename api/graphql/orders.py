@@ -71,6 +71,8 @@ class Order:
     archived_at: datetime | None
     version: int
     position: int
+    #: For an order replayed as of a moment: show only the timeline up to this position.
+    upto: strawberry.Private[int | None] = None
 
     @strawberry.field(description="Every event of the order, with who did it and in which role.")
     async def timeline(self, info: Info[Context, None]) -> list[TimelineEntry]:
@@ -92,10 +94,11 @@ class Order:
                 details=json.loads(json.dumps(t.details)),
             )
             for t in await ctx.run(read)
+            if self.upto is None or t.position <= self.upto
         ]
 
     @classmethod
-    def from_row(cls, r: model.OrderRow) -> Order:
+    def from_row(cls, r: model.OrderRow, upto: int | None = None) -> Order:
         """The GraphQL view of a blotter row."""
         return cls(
             id=r.id,
@@ -128,6 +131,7 @@ class Order:
             archived_at=r.archived_at,
             version=r.version,
             position=r.position,
+            upto=upto,
         )
 
 

@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, QueryDepthLimiter, SchemaExtension
 
+from api.graphql.audit import AuditQuery
 from api.graphql.clients import ClientMutation, ClientQuery
 from api.graphql.common import QueryError
 from api.graphql.context import Context
@@ -19,7 +20,7 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
 @strawberry.type
-class Query(StaffQuery, ClientQuery, OrderQuery):
+class Query(StaffQuery, ClientQuery, OrderQuery, AuditQuery):
     pass
 
 

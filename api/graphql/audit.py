@@ -1,0 +1,264 @@
+"""Auditors: ``history``, ``asOf`` (generic), ``clientAsOf``, ``orderAsOf``, ``auditEvents``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api import audit
+from api.graphql.clients import Client
+from api.graphql.common import PageInfo, query_error, visible_branch
+from api.graphql.context import Context
+from api.graphql.orders import Order
+from domain import errors
+from domain.access import Permission, granting_role
+from projections import audit as audit_model
+from projections import clients as client_model
+from projections import orders as order_model
+from projections.paging import decode_cursor, encode_cursor
+
+
+def _auditor(ctx: Context) -> bool:
+    """True when the principal may see personal data in full; NotAllowed unless auditing."""
+    if granting_role(ctx.principal.roles, Permission.AUDIT) is None:
+        raise errors.NotAllowed("audit queries need the auditor, regulator or head_office role")
+    return granting_role(ctx.principal.roles, Permission.SEE_FULL_IDENTITY) is not None
+
+
+@strawberry.type(description="One event of a record, as stored, with who did it and why.")
+class HistoryEntry:
+    notification_id: int
+    version: int
+    event_type: str
+    recorded_at: datetime = strawberry.field(description="When the store recorded it.")
+    occurred_at: datetime = strawberry.field(description="Business time, given with the command.")
+    actor: UUID
+    actor_role: str = strawberry.field(description="The role the actor acted in, at that time.")
+    branch: str = strawberry.field(description="The actor's branch at that time.")
+    reason: str | None
+    correlation_id: UUID
+    causation_id: UUID
+    fields: JSON = strawberry.field(description="The event's data; personal data masked.")
+    chain_hash: str = strawberry.field(description="SHA-256 chain hash of the stored row.")
+
+    @classmethod
+    def of(cls, r: audit.RecordedEvent, full: bool) -> HistoryEntry:
+        """From a decoded stored event."""
+        e = r.envelope
+        return cls(
+            notification_id=r.notification_id,
+            version=r.event.originator_version,
+            event_type=r.type_name,
+            recorded_at=r.event.timestamp,
+            occurred_at=e.occurred_at,
+            actor=e.actor,
+            actor_role=e.actor_role,
+            branch=e.branch_id,
+            reason=e.reason,
+            correlation_id=e.correlation_id,
+            causation_id=e.causation_id,
+            fields=JSON(r.fields(full)),
+            chain_hash=r.chain_hash,
+        )
+
+
+@strawberry.type
+class HistoryConnection:
+    nodes: list[HistoryEntry]
+    page_info: PageInfo
+
+
+@strawberry.type(description="Any record replayed from the events recorded up to a moment.")
+class RecordAsOf:
+    aggregate_id: UUID
+    aggregate_type: str
+    version: int
+    position: int
+    last_recorded_at: datetime
+    state: JSON
+
+
+@strawberry.type(description="One entry of the audit trail.")
+class AuditEvent:
+    notification_id: int
+    aggregate_id: UUID
+    version: int
+    aggregate_type: str
+    event_type: str
+    actor: UUID
+    actor_role: str
+    branch: str
+    occurred_at: datetime
+    recorded_at: datetime
+    reason: str | None
+    correlation_id: UUID
+    causation_id: UUID
+
+
+@strawberry.type
+class AuditEventConnection:
+    nodes: list[AuditEvent]
+    page_info: PageInfo
+
+
+@strawberry.input
+class AuditFilter:
+    event_type: str | None = strawberry.field(default=None, description="e.g. Order.Reviewed")
+    aggregate_type: str | None = strawberry.field(default=None, description="e.g. Client")
+    actor: UUID | None = None
+    branch: str | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+    aggregate_id: UUID | None = None
+
+
+async def _events(
+    ctx: Context, aggregate_id: UUID, at: datetime | None, after: int = 0, limit: int | None = None
+) -> list[audit.RecordedEvent]:
+    def read() -> list[audit.RecordedEvent]:
+        with ctx.runtime.cursor() as curs:
+            return audit.recorded_events(
+                ctx.runtime.app,
+                curs,
+                aggregate_id,
+                after_version=after,
+                limit=limit,
+                recorded_until=at,
+            )
+
+    return await ctx.run(read)
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(description="Every event of one record, in order, from the event store.")
+    async def history(
+        self,
+        info: Info[Context, None],
+        aggregate_id: UUID,
+        first: int = 50,
+        after: str | None = None,
+    ) -> HistoryConnection:
+        ctx = info.context
+        try:
+            full = _auditor(ctx)
+            start = int(decode_cursor(after)[0]) if after else 0
+            if not 1 <= first <= 200:
+                raise ValueError("first must be between 1 and 200")
+        except (errors.DomainError, ValueError, IndexError) as exc:
+            raise query_error(
+                exc
+                if isinstance(exc, errors.DomainError | ValueError)
+                else ValueError("bad cursor")
+            ) from None
+        found = await _events(ctx, aggregate_id, None, start, first + 1)
+        page = found[:first]
+        return HistoryConnection(
+            nodes=[HistoryEntry.of(r, full) for r in page],
+            page_info=PageInfo(
+                end_cursor=encode_cursor([page[-1].event.originator_version]) if page else None,
+                has_next_page=len(found) > first,
+            ),
+        )
+
+    @strawberry.field(description="Any record as it stood at ``at`` (events recorded up to then).")
+    async def as_of(
+        self, info: Info[Context, None], aggregate_id: UUID, at: datetime
+    ) -> RecordAsOf | None:
+        ctx = info.context
+        try:
+            full = _auditor(ctx)
+        except errors.DomainError as exc:
+            raise query_error(exc) from None
+        events = await _events(ctx, aggregate_id, at)
+        aggregate = audit.replay(events)
+        if aggregate is None:
+            return None
+        return RecordAsOf(
+            aggregate_id=aggregate_id,
+            aggregate_type=type(aggregate).__name__,
+            version=aggregate.version,
+            position=events[-1].notification_id,
+            last_recorded_at=events[-1].event.timestamp,
+            state=JSON(audit.state_of(aggregate, full)),
+        )
+
+    @strawberry.field(description="A client as it stood at ``at``, in the directory's shape.")
+    async def client_as_of(
+        self, info: Info[Context, None], id: UUID, at: datetime
+    ) -> Client | None:
+        ctx = info.context
+        try:
+            full = _auditor(ctx)
+        except errors.DomainError as exc:
+            raise query_error(exc) from None
+        row = audit.replay_rows(await _events(ctx, id, at), client_model.evolve)
+        return None if row is None else Client.from_row(row, full)
+
+    @strawberry.field(description="An order as it stood at ``at``, timeline up to then.")
+    async def order_as_of(self, info: Info[Context, None], id: UUID, at: datetime) -> Order | None:
+        ctx = info.context
+        try:
+            _auditor(ctx)
+        except errors.DomainError as exc:
+            raise query_error(exc) from None
+        events = await _events(ctx, id, at)
+        row = audit.replay_rows(events, order_model.evolve)
+        return None if row is None else Order.from_row(row, upto=events[-1].notification_id)
+
+    @strawberry.field(description="The audit trail, in notification order, with filters.")
+    async def audit_events(
+        self,
+        info: Info[Context, None],
+        filter: AuditFilter | None = None,
+        first: int = 100,
+        after: str | None = None,
+        min_position: int | None = None,
+    ) -> AuditEventConnection:
+        ctx = info.context
+        await ctx.wait_for([audit_model.AuditModel.name], min_position)
+        f = filter or AuditFilter()
+        try:
+            _auditor(ctx)
+            flt = audit_model.AuditFilter(
+                event_type=f.event_type,
+                aggregate_type=f.aggregate_type,
+                actor=f.actor,
+                branch=visible_branch(ctx, Permission.AUDIT, f.branch),
+                recorded_from=f.recorded_from,
+                recorded_to=f.recorded_to,
+                originator_id=f.aggregate_id,
+            )
+            start = int(decode_cursor(after)[0]) if after else 0
+
+            def read() -> list[audit_model.AuditEntry]:
+                with ctx.runtime.cursor() as curs:
+                    return audit_model.entries(curs, flt, start, first + 1)
+
+            found = await ctx.run(read)
+        except (errors.DomainError, ValueError, IndexError) as exc:
+            raise query_error(
+                exc
+                if isinstance(exc, errors.DomainError | ValueError)
+                else ValueError("bad cursor")
+            ) from None
+        page = found[:first]
+        return AuditEventConnection(
+            nodes=[_audit_event(e) for e in page],
+            page_info=PageInfo(
+                end_cursor=encode_cursor([page[-1].notification_id]) if page else None,
+                has_next_page=len(found) > first,
+            ),
+        )
+
+
+def _audit_event(e: audit_model.AuditEntry) -> AuditEvent:
+    values: dict[str, Any] = dict(e.__dict__)
+    values["aggregate_id"] = values.pop("originator_id")
+    values["version"] = values.pop("originator_version")
+    return AuditEvent(**values)
