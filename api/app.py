@@ -4,49 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from uuid import UUID
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from strawberry.fastapi import GraphQLRouter
 
-from api.auth import Principal, bearer, principal_for
+from api.auth import Principal, authenticate
 from api.graphql.context import Context
 from api.graphql.schema import schema
+from api.rest.audit import router as audit_router
 from api.rest.health import metrics_registry
 from api.rest.health import router as health_router
 from api.runtime import Runtime
-
-#: Stands in for a principal only while the browser fetches the GraphiQL page itself, which
-#: runs no operation; every query and mutation needs a real token.
-IDE_VISITOR = Principal(UUID(int=0), "GraphiQL visitor", "", frozenset())
-
-
-def _wants_ide(request: Request) -> bool:
-    return (
-        request.method == "GET"
-        and "text/html" in request.headers.get("accept", "")
-        and "query" not in request.query_params
-    )
-
-
-async def authenticate(request: Request) -> Principal:
-    """The staff member behind the bearer token; 401 without a valid one."""
-    if _wants_ide(request):
-        return IDE_VISITOR
-    token = bearer(request.headers.get("authorization"))
-    if token is None:
-        raise HTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
-    runtime: Runtime = request.app.state.runtime
-
-    def lookup() -> Principal | None:
-        with runtime.cursor() as curs:
-            return principal_for(curs, token)
-
-    principal = await run_in_threadpool(lookup)
-    if principal is None:
-        raise HTTPException(401, "the token is not valid", {"WWW-Authenticate": "Bearer"})
-    return principal
 
 
 async def graphql_context(
@@ -81,4 +50,5 @@ def create_app(runtime: Runtime, *, run_projections: bool = True) -> FastAPI:
         prefix="/graphql",
     )
     app.include_router(health_router)
+    app.include_router(audit_router)
     return app

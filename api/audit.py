@@ -3,7 +3,8 @@ chain hashes, and any record as it stood at a moment (replayed, not read from a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ from psycopg.rows import DictRow
 
 from domain.application import BackOffice
 from domain.envelope import Envelope
+from projections.audit import AuditFilter, entries
 
 #: Fields of events and records that hold personal data (masked unless the role may see it).
 PERSONAL_FIELDS = frozenset(
@@ -143,3 +145,47 @@ def state_of(aggregate: Aggregate, full: bool) -> dict[str, Any]:
         for k, v in vars(aggregate).items()
         if not k.startswith("_pending")
     }
+
+
+def export_lines(
+    app: BackOffice,
+    curs: Cursor[DictRow],
+    flt: AuditFilter,
+    full: bool,
+    *,
+    batch: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """The audit trail as JSON Lines: each entry with its event's data and chain hash."""
+    after, done = 0, 0
+    while True:
+        page = entries(curs, flt, after, batch)
+        if not page:
+            return
+        curs.execute(
+            "SELECT originator_id, originator_version, topic, state, notification_id, chain_hash"
+            " FROM backoffice_events WHERE notification_id = ANY(%s) ORDER BY notification_id",
+            ([e.notification_id for e in page],),
+        )
+        stored = {r["notification_id"]: r for r in curs.fetchall()}
+        for entry in page:
+            row = stored[entry.notification_id]
+            event: Any = app.mapper.to_domain_event(
+                StoredEvent(
+                    row["originator_id"],
+                    row["originator_version"],
+                    row["topic"],
+                    bytes(row["state"]),
+                )
+            )
+            recorded = RecordedEvent(entry.notification_id, event, bytes(row["chain_hash"]).hex())
+            line = {
+                **{k: plain(v) for k, v in entry.__dict__.items()},
+                "fields": recorded.fields(full),
+                "chain_hash": recorded.chain_hash,
+            }
+            yield json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
+            done += 1
+        if progress is not None:
+            progress(done)
+        after = page[-1].notification_id

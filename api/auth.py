@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
+from fastapi import HTTPException, Request
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from starlette.concurrency import run_in_threadpool
 
+from domain.access import Permission, granting_role
 from domain.envelope import Command
 from projections import staff as staff_model
 
@@ -78,3 +81,41 @@ def principal_for(curs: Cursor[DictRow], token: str) -> Principal | None:
     if row is None:
         return None
     return Principal(row.id, row.name, row.branch, frozenset(row.roles))
+
+
+#: Stands in for a principal only while the browser fetches the GraphiQL page itself, which
+#: runs no operation; every query and mutation needs a real token.
+IDE_VISITOR = Principal(UUID(int=0), "GraphiQL visitor", "", frozenset())
+
+
+def _wants_ide(request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    )
+
+
+async def authenticate(request: Request) -> Principal:
+    """The staff member behind the bearer token; 401 without a valid one."""
+    if _wants_ide(request):
+        return IDE_VISITOR
+    token = bearer(request.headers.get("authorization"))
+    if token is None:
+        raise HTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
+    runtime = request.app.state.runtime
+
+    def lookup() -> Principal | None:
+        with runtime.cursor() as curs:
+            return principal_for(curs, token)
+
+    principal = await run_in_threadpool(lookup)
+    if principal is None:
+        raise HTTPException(401, "the token is not valid", {"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def require(principal: Principal, permission: Permission) -> None:
+    """403 unless one of the principal's roles holds ``permission``."""
+    if granting_role(principal.roles, permission) is None:
+        raise HTTPException(403, f"this needs the {permission.value} permission")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID, uuid4
@@ -21,6 +22,7 @@ from rich.progress import (
 from rich.table import Table
 
 from api import chain
+from api.audit import export_lines
 from api.auth import new_token, token_hash
 from api.database import resolve
 from api.demo import seed
@@ -34,6 +36,8 @@ from api.runtime import Runtime, open_runtime, system_command
 from api.settings import get_settings
 from domain.errors import DomainError
 from projections import staff as staff_model
+from projections.audit import AuditFilter
+from projections.audit import entries as audit_entries
 from projections.runner import ProjectionFailed
 
 cli = typer.Typer(
@@ -47,6 +51,8 @@ cli.add_typer(project_cli, name="project")
 instruments_cli = typer.Typer(help="The instrument reference catalogue.", no_args_is_help=True)
 cli.add_typer(staff_cli, name="staff")
 cli.add_typer(instruments_cli, name="instruments")
+audit_cli = typer.Typer(help="Audit trail exports.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -329,6 +335,57 @@ def instruments_load(
     out.print(
         f"{counts['recorded']} instrument(s) listed or revised, {counts['unchanged']} unchanged"
     )
+
+
+@audit_cli.command("export")
+def audit_export(
+    out_file: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
+    event_type: Annotated[str | None, typer.Option("--type", help="e.g. Order.Reviewed")] = None,
+    aggregate_type: Annotated[str | None, typer.Option("--aggregate-type")] = None,
+    actor: Annotated[UUID | None, typer.Option(help="Staff id.")] = None,
+    branch: Annotated[str | None, typer.Option()] = None,
+    recorded_from: Annotated[datetime | None, typer.Option("--from")] = None,
+    recorded_to: Annotated[datetime | None, typer.Option("--to")] = None,
+    aggregate_id: Annotated[UUID | None, typer.Option("--aggregate")] = None,
+) -> None:
+    """Export the audit trail (every event with its envelope, data and chain hash)."""
+    runtime = _runtime()
+    flt = AuditFilter(
+        event_type=event_type,
+        aggregate_type=aggregate_type,
+        actor=actor,
+        branch=branch.upper() if branch else None,
+        recorded_from=_utc(recorded_from),
+        recorded_to=_utc(recorded_to),
+        originator_id=aggregate_id,
+    )
+    written = 0
+    try:
+        runtime.runner.sync(runtime.runner.head())
+        with runtime.cursor() as curs:
+            total = len(audit_entries(curs, flt, 0, None))
+        with _progress() as progress, out_file.open("w", encoding="utf-8") as sink:
+            task = progress.add_task("exporting", total=total)
+            with runtime.cursor() as curs:
+                for line in export_lines(
+                    runtime.app,
+                    curs,
+                    flt,
+                    True,
+                    progress=lambda n: progress.update(task, completed=n),
+                ):
+                    sink.write(line)
+                    written += 1
+    finally:
+        runtime.close()
+    out.print(f"{written} event(s) written to {out_file}")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Command-line times without a zone are taken as UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 @cli.command()

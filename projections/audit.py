@@ -13,7 +13,6 @@ from psycopg.rows import DictRow
 
 from domain.envelope import Envelope
 from projections.base import ReadModel, upsert
-from projections.paging import check_first
 
 
 def event_type(event: object) -> tuple[str, str]:
@@ -118,6 +117,6 @@ def entries(
     )
     if limit is not None:
         sql += " LIMIT %s"
-        params.append(check_first(limit))
+        params.append(limit)
     curs.execute(sql, params)
     return [AuditEntry(**r) for r in curs.fetchall()]

@@ -20,7 +20,7 @@ from domain.access import Permission, granting_role
 from projections import audit as audit_model
 from projections import clients as client_model
 from projections import orders as order_model
-from projections.paging import decode_cursor, encode_cursor
+from projections.paging import check_first, decode_cursor, encode_cursor
 
 
 def _auditor(ctx: Context) -> bool:
@@ -235,6 +235,7 @@ class AuditQuery:
                 originator_id=f.aggregate_id,
             )
             start = int(decode_cursor(after)[0]) if after else 0
+            check_first(first)
 
             def read() -> list[audit_model.AuditEntry]:
                 with ctx.runtime.cursor() as curs:

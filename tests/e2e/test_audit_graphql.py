@@ -178,3 +178,22 @@ def test_audit_queries_are_not_for_front_office_roles(
         id=story["client_id"],
     )
     assert body["errors"][0]["extensions"]["code"] == "NOT_ALLOWED"
+
+
+def test_the_audit_trail_streams_as_json_lines_over_rest(
+    client: TestClient, runtime: Runtime, story: dict[str, Any]
+) -> None:
+    import json
+
+    _, auditor = add_staff(runtime, "郑华", "HQ", ["auditor"])
+    _, trader = add_staff(runtime, "张伟", "SH01", ["trader"])
+    runtime.runner.sync(runtime.runner.head())
+    url = f"/audit/events.jsonl?aggregate_id={story['client_id']}"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers={"Authorization": f"Bearer {trader}"}).status_code == 403
+    response = client.get(url, headers={"Authorization": f"Bearer {auditor}"})
+    assert response.status_code == 200
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert [line["originator_version"] for line in lines] == [1, 2, 3, 4, 5, 6, 7]
+    assert lines[1]["fields"]["document_number"] == VALID_ID
+    assert len(lines[0]["chain_hash"]) == 64

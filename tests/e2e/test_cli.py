@@ -200,3 +200,23 @@ def test_instruments_load_reports_every_bad_line_and_loads_nothing(
     assert "bad.csv:3" in output and "bad.csv:4" in output and "bad.csv:5" in output
     with database.connect() as conn:
         assert conn.execute("SELECT count(*) FROM instruments").fetchone() == (0,)
+
+
+def test_audit_export_writes_json_lines_for_the_filter(
+    settings: Settings, runtime: Runtime, tmp_path: object
+) -> None:
+    import json
+    import uuid
+    from pathlib import Path
+
+    for i in range(3):
+        runtime.app.register_staff(
+            command(), staff_id=uuid.uuid4(), name=f"S{i}", branch="SH01", roles=["risk"]
+        )
+    out = Path(str(tmp_path)) / "audit.jsonl"
+    code, output = invoke("audit", "export", "--out", str(out), "--type", "Staff.Registered")
+    assert code == 0, output
+    assert "3 event(s) written" in output
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["notification_id"] for x in lines] == [1, 2, 3]
+    assert {x["fields"]["name"] for x in lines} == {"S0", "S1", "S2"}

@@ -1,0 +1,51 @@
+"""Audit downloads: the audit trail as JSON Lines (auditors, regulators, head office)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from api.audit import export_lines
+from api.auth import Principal, authenticate, require
+from api.runtime import Runtime
+from domain.access import Permission, granting_role
+from projections.audit import AuditFilter
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("/events.jsonl", response_class=StreamingResponse)
+def audit_events(
+    request: Request,
+    principal: Principal = Depends(authenticate),
+    event_type: str | None = Query(None, description="e.g. Order.Reviewed"),
+    aggregate_type: str | None = Query(None, description="e.g. Client"),
+    actor: UUID | None = None,
+    branch: str | None = None,
+    recorded_from: datetime | None = Query(None, alias="from"),
+    recorded_to: datetime | None = Query(None, alias="to"),
+    aggregate_id: UUID | None = None,
+) -> StreamingResponse:
+    """Stream the audit trail, filtered, one JSON object per line, in notification order."""
+    require(principal, Permission.AUDIT)
+    runtime: Runtime = request.app.state.runtime
+    full = granting_role(principal.roles, Permission.SEE_FULL_IDENTITY) is not None
+    flt = AuditFilter(
+        event_type=event_type,
+        aggregate_type=aggregate_type,
+        actor=actor,
+        branch=branch.upper() if branch else None,
+        recorded_from=recorded_from,
+        recorded_to=recorded_to,
+        originator_id=aggregate_id,
+    )
+
+    def lines() -> Iterator[str]:
+        with runtime.cursor() as curs:
+            yield from export_lines(runtime.app, curs, flt, full)
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
