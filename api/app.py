@@ -15,6 +15,7 @@ from api.graphql.schema import schema
 from api.rest.audit import router as audit_router
 from api.rest.health import metrics_registry
 from api.rest.health import router as health_router
+from api.rest.reconstructions import router as reconstruction_router
 from api.runtime import Runtime
 
 
@@ -51,4 +52,5 @@ def create_app(runtime: Runtime, *, run_projections: bool = True) -> FastAPI:
     )
     app.include_router(health_router)
     app.include_router(audit_router)
+    app.include_router(reconstruction_router)
     return app

@@ -32,6 +32,9 @@ from api.instruments_csv import (
     read_instruments,
 )
 from api.migrate import migrate as run_migrations
+from api.reconstruction import Request
+from api.reconstruction import build as build_package
+from api.reconstruction import verify_package as check_package
 from api.runtime import Runtime, open_runtime, system_command
 from api.settings import get_settings
 from domain.errors import DomainError
@@ -386,6 +389,70 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+@cli.command()
+def reconstruct(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the package into.")],
+    order: Annotated[UUID | None, typer.Option(help="One order.")] = None,
+    client: Annotated[UUID | None, typer.Option(help="Every order of one client.")] = None,
+    received_from: Annotated[datetime | None, typer.Option("--from")] = None,
+    received_to: Annotated[datetime | None, typer.Option("--to")] = None,
+    branch: Annotated[str | None, typer.Option(help="With --from/--to: one branch.")] = None,
+) -> None:
+    """Write a reconstruction package: package.json, report.html and manifest.json."""
+    try:
+        request = Request(
+            order,
+            client,
+            _utc(received_from),
+            _utc(received_to),
+            branch.upper() if branch else None,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+    runtime = _runtime()
+    try:
+        runtime.runner.sync(runtime.runner.head())
+        with _progress() as progress, runtime.cursor() as curs:
+            task = progress.add_task("reconstructing", total=None)
+            manifest = build_package(
+                runtime.app,
+                runtime.database,
+                curs,
+                request,
+                f"{_os_user()} (command line)",
+                out_dir,
+                runtime.clock(),
+                lambda n, total: progress.update(task, completed=n, total=total),
+            )
+    except LookupError as exc:
+        raise _fail(str(exc.args[0]), 1) from None
+    finally:
+        runtime.close()
+    out.print(f"{manifest['orders']} order(s) reconstructed into {out_dir}")
+    out.print(f"chain head at export: {manifest['chain_head']}")
+
+
+@cli.command("verify-package")
+def verify_package_command(
+    directory: Annotated[Path, typer.Argument(help="A package written by `reconstruct`.")],
+    offline: Annotated[
+        bool, typer.Option(help="Check the files only, without the event store.")
+    ] = False,
+) -> None:
+    """Check a package's files against its manifest and its events against the chain."""
+    database = None
+    if not offline:
+        settings = get_settings()
+        database = resolve(settings.database_url, settings.backoffice_home)
+    result = check_package(directory, database)
+    if not result.ok:
+        for problem in result.problems:
+            err.print(f"[red]✗[/red] {problem}")
+        raise typer.Exit(1)
+    where = "files only" if offline else f"{result.events_checked} event(s) found in the chain"
+    out.print(f"package verified: {where}")
 
 
 @cli.command()

@@ -612,5 +612,27 @@ def seed_orders(
         one(i)
         if progress is not None:
             progress(i + 1, count)
+    # Annual reviews after the orders: a reconstruction must still show each order's client as
+    # assessed when the order came in, not as reassessed later.
+    for n, client in enumerate(clients):
+        if n % 5 == 0 and client.risk_level is not None:
+            takers, _, _ = ORDER_STAFF[client.branch]
+            new_level = "C2" if client.risk_level != "C2" else "C4"
+            if do_review(runtime, client.id, takers[0], client.branch, now, n, new_level):
+                position = runtime.runner.head()
     runtime.runner.sync(position, timeout=120)
     return position
+
+
+def do_review(
+    runtime: Runtime, client_id: UUID, actor: UUID, branch: str, now: datetime, n: int, level: str
+) -> bool:
+    """Record a demo annual risk review; False when the client no longer accepts one."""
+    cmd = _demo_command(
+        runtime, f"review{n}", actor, "account_manager", branch, now, "annual suitability review"
+    )
+    try:
+        runtime.app.assess_risk(cmd, client_id=client_id, level=level)
+    except DomainError:
+        return False
+    return True
