@@ -216,13 +216,17 @@ def test_overfill_and_a_repeated_execution_id_are_refused(setup: dict[str, Any])
 
 def test_only_traders_review_and_only_risk_clears_flags(setup: dict[str, Any]) -> None:
     taker, trader, risk = setup["taker"], setup["trader"], setup["risk"]
-    oid = taker.mutate(
+    received = taker.mutate(
         RECEIVE, input=order_input(setup, instrumentCode="600234.SH", limitPrice="10")
-    )["id"]
+    )
+    oid = received["id"]
     assert taker.mutate(REVIEW, id=oid)["__typename"] == "NotAllowed"
     waiting = trader.mutate(REVIEW, id=oid)
     assert waiting["__typename"] == "ValidationError" and "risk management" in waiting["message"]
-    queue = trader.query("{ flaggedOrders { id flagRules } }")["flaggedOrders"]
+    queue = trader.query(
+        "query($p: Int) { flaggedOrders(minPosition: $p) { id flagRules } }",
+        p=received["position"],
+    )["flaggedOrders"]
     assert queue == [{"id": oid, "flagRules": ["RESTRICTED_INSTRUMENT"]}]
     assert (
         trader.mutate("clearOrderFlag(orderId: $id, note: $note)", id=oid, note="x")["__typename"]
