@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from domain.access import Permission, granting_role
 from projections import audit as audit_model
 from projections import clients as client_model
 from projections import orders as order_model
+from projections import performance
 from projections.paging import check_first, decode_cursor, encode_cursor
 
 
@@ -263,3 +265,56 @@ def _audit_event(e: audit_model.AuditEntry) -> AuditEvent:
     values["aggregate_id"] = values.pop("originator_id")
     values["version"] = values.pop("originator_version")
     return AuditEvent(**values)
+
+
+@strawberry.type
+class ManagerCount:
+    account_manager: UUID
+    count: int
+
+
+@strawberry.type(description="KPIs of one branch and period, combined from the read models.")
+class BranchPerformance:
+    branch: str
+    period: str
+    clients_developed: int
+    clients_developed_by_manager: list[ManagerCount]
+    active_clients: int
+    orders_received: int
+    orders_reviewed: int
+    review_accuracy: Decimal | None
+    average_minutes_to_review: Decimal | None
+    average_minutes_to_feedback: Decimal | None
+    flagged_orders: int
+    complaint_reply_timeliness: Decimal | None = strawberry.field(
+        description="Not recorded yet: complaints are not part of the system so far."
+    )
+    budget_adherence: Decimal | None = strawberry.field(
+        description="Not recorded yet: expenses are not part of the system so far."
+    )
+
+
+@strawberry.type
+class PerformanceQuery:
+    @strawberry.field(description="Period: 2026, 2026-Q3 or 2026-11 (branch time zone).")
+    async def branch_performance(
+        self, info: Info[Context, None], branch: str, period: str
+    ) -> BranchPerformance:
+        ctx = info.context
+        try:
+            scope = visible_branch(ctx, Permission.VIEW_CLIENTS, branch) or branch.upper()
+            performance.period_bounds(period)
+        except (errors.DomainError, ValueError) as exc:
+            raise query_error(exc) from None
+        tz = ctx.runtime.settings.branch_timezone
+
+        def read() -> performance.BranchPerformance:
+            with ctx.runtime.cursor() as curs:
+                return performance.branch_performance(curs, scope, period, tz)
+
+        p = await ctx.run(read)
+        values = dict(p.__dict__)
+        values["clients_developed_by_manager"] = [
+            ManagerCount(account_manager=m, count=n) for m, n in p.clients_developed_by_manager
+        ]
+        return BranchPerformance(**values, complaint_reply_timeliness=None, budget_adherence=None)

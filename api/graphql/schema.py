@@ -9,7 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, QueryDepthLimiter, SchemaExtension
 
-from api.graphql.audit import AuditQuery
+from api.graphql.audit import AuditQuery, PerformanceQuery
 from api.graphql.clients import ClientMutation, ClientQuery
 from api.graphql.common import QueryError
 from api.graphql.context import Context
@@ -20,7 +20,7 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
 @strawberry.type
-class Query(StaffQuery, ClientQuery, OrderQuery, AuditQuery):
+class Query(StaffQuery, ClientQuery, OrderQuery, AuditQuery, PerformanceQuery):
     pass
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.demo import seed
-from api.runtime import Runtime
+from api.auth import new_token, token_hash
+from api.demo import STAFF, seed, staff_id
+from api.runtime import Runtime, system_command
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
@@ -22,11 +23,18 @@ def _examples() -> list[str]:
 def test_every_read_example_in_the_api_docs_works_on_the_demo_data(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    token = seed(runtime, tmp_path / "demo-token", clients=80, orders=200)
+    admin = seed(runtime, tmp_path / "demo-token", clients=80, orders=200)
+    auditor = new_token()
+    runtime.app.issue_token(
+        system_command(runtime, "docs test"), staff_id=staff_id(10), token_hash=token_hash(auditor)
+    )
+    runtime.runner.sync(runtime.runner.head())
+    assert STAFF[10][2] == ["auditor"]
     examples = _examples()
-    assert len(examples) >= 4
+    assert len(examples) >= 7
     with TestClient(create_app(runtime)) as client:
         for query in examples:
+            token = auditor if "auditEvents" in query or "history" in query else admin
             response = client.post(
                 "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
             )

@@ -48,3 +48,30 @@ def test_a_cursor_round_trips_its_key(key: list[object]) -> None:
 def test_text_that_is_not_a_cursor_is_refused(text: str) -> None:
     with pytest.raises(BadCursor):
         decode_cursor(text)
+
+
+@pytest.mark.parametrize(
+    ("period", "start", "end"),
+    [
+        ("2026", (2026, 1, 1), (2027, 1, 1)),
+        ("2026-q4", (2026, 10, 1), (2027, 1, 1)),
+        ("2026-12", (2026, 12, 1), (2027, 1, 1)),
+        ("2026-02", (2026, 2, 1), (2026, 3, 1)),
+    ],
+)
+def test_a_period_names_its_calendar_bounds(
+    period: str, start: tuple[int, int, int], end: tuple[int, int, int]
+) -> None:
+    from datetime import date
+
+    from projections.performance import period_bounds
+
+    assert period_bounds(period) == (date(*start), date(*end))
+
+
+@pytest.mark.parametrize("period", ["26", "2026-13", "2026-Q5", "last year"])
+def test_a_malformed_period_is_refused(period: str) -> None:
+    from projections.performance import period_bounds
+
+    with pytest.raises(ValueError):
+        period_bounds(period)
