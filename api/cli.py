@@ -41,6 +41,7 @@ from domain.errors import DomainError
 from projections import staff as staff_model
 from projections.audit import AuditFilter
 from projections.audit import entries as audit_entries
+from projections.rebuild import BlueGreen
 from projections.runner import ProjectionFailed
 
 cli = typer.Typer(
@@ -196,24 +197,59 @@ def project_status() -> None:
 
 
 @project_cli.command("rebuild")
-def project_rebuild(name: Annotated[str, typer.Argument(help="Read model name.")]) -> None:
-    """Empty one read model and replay it from event 1, with progress."""
+def project_rebuild(
+    name: Annotated[str, typer.Argument(help="Read model name.")],
+    fresh: Annotated[
+        bool, typer.Option(help="Start over instead of resuming an interrupted rebuild.")
+    ] = False,
+) -> None:
+    """Replay one read model from event 1 into shadow tables, then swap them in (blue/green):
+    the API keeps serving the live tables meanwhile."""
     runtime = _runtime()
     try:
+        blue_green = BlueGreen(runtime.runner, name)
         with _progress() as progress:
             task = progress.add_task(f"rebuilding {name}", total=runtime.runner.head())
 
             def report(_: str, position: int, head: int) -> None:
                 progress.update(task, completed=position, total=head)
 
-            position = runtime.runner.rebuild(name, report)
-        out.print(f"{name}: rebuilt up to position {position}")
+            position = blue_green.rebuild(report, resume=not fresh)
+        out.print(f"{name}: rebuilt up to position {position} and swapped in")
     except KeyError as exc:
         raise _fail(str(exc.args[0]), 2) from None
-    except (TimeoutError, ProjectionFailed) as exc:
+    except ProjectionFailed as exc:
         raise _fail(str(exc)) from None
     finally:
         runtime.close()
+
+
+@project_cli.command("compare")
+def project_compare(name: Annotated[str, typer.Argument(help="Read model name.")]) -> None:
+    """Replay one read model into a shadow and report every row that differs from the live one."""
+    runtime = _runtime()
+    try:
+        blue_green = BlueGreen(runtime.runner, name)
+        with _progress() as progress:
+            task = progress.add_task(f"replaying {name}", total=runtime.runner.head())
+            differences = blue_green.compare(
+                lambda _, position, head: progress.update(task, completed=position, total=head)
+            )
+    except KeyError as exc:
+        raise _fail(str(exc.args[0]), 2) from None
+    finally:
+        runtime.close()
+    if not differences:
+        out.print(f"{name}: the live model matches a replay from event 1")
+        return
+    for d in differences:
+        err.print(
+            f"[red]{d.table}[/red]: {d.only_live} row(s) only in the live model, "
+            f"{d.only_replayed} only in the replay"
+        )
+        for example in d.examples:
+            err.print(f"  live: {example}")
+    raise typer.Exit(1)
 
 
 def _issue_token(runtime: Runtime, staff_id: UUID) -> str:

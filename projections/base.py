@@ -45,16 +45,6 @@ class ReadModelView(PostgresTrackingRecorder):
                 self.model.apply(curs, event, position)
             self._insert_tracking(curs, Tracking(self.model.name, upto))
 
-    def reset(self) -> None:
-        """Empty the model's tables and forget its position (for a rebuild from event 1)."""
-        with self.datastore.transaction(commit=True) as curs:
-            for table in self.model.tables:
-                curs.execute(f"DELETE FROM {table}")  # noqa: S608 - names are class constants
-            curs.execute(
-                f"DELETE FROM {TRACKING_TABLE} WHERE application_name = %s",  # noqa: S608
-                (self.model.name,),
-            )
-
 
 def upsert(curs: Cursor[DictRow], table: str, values: dict[str, Any], key: str = "id") -> None:
     """Insert a read-model row, or replace every column of the row with the same key."""

@@ -112,16 +112,6 @@ class ProjectionRunner:
         head = self.head()
         return [Lag(name, view.position(), head) for name, view in self.views.items()]
 
-    def rebuild(self, name: str, progress: Progress | None = None, wait: float = 30.0) -> int:
-        """Empty one model and replay it from event 1 (waits for its lock first)."""
-        if name not in self.views:
-            raise KeyError(f"no read model named {name!r}; known: {', '.join(self.views)}")
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
-            if not self._lock(conn, name, wait):
-                raise TimeoutError(f"read model {name!r} is held by another runner")
-            self.views[name].reset()
-            return self.catch_up(name, progress)
-
     def sync(self, position: int, timeout: float = 10.0) -> None:
         """Bring every model to ``position``: apply here what no runner holds, else wait."""
         with psycopg.connect(self.conninfo, autocommit=True) as conn:

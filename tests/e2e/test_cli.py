@@ -220,3 +220,20 @@ def test_audit_export_writes_json_lines_for_the_filter(
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["notification_id"] for x in lines] == [1, 2, 3]
     assert {x["fields"]["name"] for x in lines} == {"S0", "S1", "S2"}
+
+
+def test_project_compare_exits_1_naming_the_table_that_differs(
+    settings: Settings, runtime: Runtime, database: Database
+) -> None:
+    import uuid
+
+    r = runtime.app.register_staff(
+        command(), staff_id=uuid.uuid4(), name="S", branch="SH01", roles=["risk"]
+    )
+    runtime.runner.sync(r.position or 0)
+    code, output = invoke("project", "compare", "staff")
+    assert code == 0 and "matches a replay" in output
+    with database.connect() as conn:
+        conn.execute("UPDATE staff SET branch = 'XX01'")
+    code, output = invoke("project", "compare", "staff")
+    assert code == 1 and "staff: 1 row(s) only in the live model" in output

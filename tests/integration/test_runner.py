@@ -1,4 +1,4 @@
-"""The projection runner: batches, tracking in the same transaction, locks, rebuild, errors."""
+"""The projection runner: batches, tracking in the same transaction, locks, errors."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import threading
 import uuid
 from typing import Any
 
-import psycopg
 import pytest
 
 from api.database import Database
 from api.runtime import Runtime
 from projections.base import ReadModel
-from projections.runner import ProjectionFailed, ProjectionRunner, lock_key, positions
+from projections.runner import ProjectionFailed, ProjectionRunner, positions
 from projections.staff import StaffModel
 from tests.conftest import command
 
@@ -64,26 +63,6 @@ def test_a_failing_event_stops_the_runner_and_leaves_the_batch_unwritten(
         runner.catch_up("staff")
     assert _staff_rows(database) == []
     assert _tracked(database) == 0
-
-
-def test_rebuild_replays_from_the_first_event_to_the_same_rows(
-    runtime: Runtime, database: Database
-) -> None:
-    _register(runtime, 12)
-    runtime.runner.catch_up("staff")
-    before = _staff_rows(database)
-    with database.connect() as conn:
-        conn.execute("UPDATE staff SET name = 'corrupted'")
-    position = runtime.runner.rebuild("staff")
-    assert _staff_rows(database) == before
-    assert position == _tracked(database)
-
-
-def test_only_one_runner_is_active_per_read_model(runtime: Runtime, database: Database) -> None:
-    with psycopg.connect(database.url, autocommit=True) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s, %s)", lock_key("staff"))
-        with pytest.raises(TimeoutError, match="held by another runner"):
-            runtime.runner.rebuild("staff", wait=0.2)
 
 
 def _eventually(check: Any, seconds: float = 5.0) -> bool:
