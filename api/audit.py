@@ -20,6 +20,7 @@ from psycopg.rows import DictRow
 from domain.application import BackOffice
 from domain.envelope import Envelope
 from projections.audit import AuditFilter, entries
+from projections.clients import is_restricted, restricted_clients
 
 #: Fields of events and records that hold personal data (masked unless the role may see it).
 PERSONAL_FIELDS = frozenset(
@@ -33,6 +34,9 @@ PERSONAL_FIELDS = frozenset(
         "acting_person",
     }
 )
+#: For a client whose processing is restricted (PIPL Art. 47), names are hidden too.
+NAME_FIELDS = frozenset({"name", "real_name"})
+RESTRICTED_FIELDS = PERSONAL_FIELDS | NAME_FIELDS
 _SKIP = frozenset({"originator_id", "originator_version", "timestamp", "envelope"})
 
 
@@ -43,10 +47,17 @@ def mask(value: str | None) -> str | None:
     return "*" * max(len(value) - 4, 0) + value[-4:]
 
 
-def plain(value: Any, full: bool = True, key: str = "") -> Any:
-    """A JSON-ready copy of ``value``; personal fields masked unless ``full``."""
-    if not full and key in PERSONAL_FIELDS and value is not None:
-        return mask(str(value))
+def mask_name(name: str) -> str:
+    """The first character of a name, the rest hidden."""
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+def plain(
+    value: Any, full: bool = True, key: str = "", hidden: frozenset[str] = PERSONAL_FIELDS
+) -> Any:
+    """A JSON-ready copy of ``value``; the ``hidden`` fields masked unless ``full``."""
+    if not full and key in hidden and value is not None:
+        return mask_name(str(value)) if key in NAME_FIELDS else mask(str(value))
     if isinstance(value, UUID | Decimal):
         return str(value)
     if isinstance(value, datetime | date):
@@ -54,11 +65,11 @@ def plain(value: Any, full: bool = True, key: str = "") -> Any:
     if isinstance(value, Enum):
         return value.value
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name), full, f.name) for f in fields(value)}
+        return {f.name: plain(getattr(value, f.name), full, f.name, hidden) for f in fields(value)}
     if isinstance(value, dict):
-        return {str(k): plain(v, full, str(k)) for k, v in value.items()}
+        return {str(k): plain(v, full, str(k), hidden) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v, full, key) for v in value]
+        return [plain(v, full, key, hidden) for v in value]
     return value
 
 
@@ -81,9 +92,11 @@ class RecordedEvent:
         """Aggregate.Event, e.g. Client.Registered."""
         return type(self.event).__qualname__
 
-    def fields(self, full: bool) -> dict[str, Any]:
+    def fields(self, full: bool, hidden: frozenset[str] = PERSONAL_FIELDS) -> dict[str, Any]:
         """The event's own fields (not the envelope), JSON-ready."""
-        return {k: plain(v, full, k) for k, v in self.event.__dict__.items() if k not in _SKIP}
+        return {
+            k: plain(v, full, k, hidden) for k, v in self.event.__dict__.items() if k not in _SKIP
+        }
 
 
 def recorded_events(
@@ -138,13 +151,25 @@ def replay_rows(events: list[RecordedEvent], evolve: Callable[[Any, Any, int], A
     return row
 
 
-def state_of(aggregate: Aggregate, full: bool) -> dict[str, Any]:
+def state_of(
+    aggregate: Aggregate, full: bool, hidden: frozenset[str] = PERSONAL_FIELDS
+) -> dict[str, Any]:
     """The public attributes of a replayed aggregate, JSON-ready."""
     return {
-        k.lstrip("_"): plain(v, full, k.lstrip("_"))
+        k.lstrip("_"): plain(v, full, k.lstrip("_"), hidden)
         for k, v in vars(aggregate).items()
         if not k.startswith("_pending")
     }
+
+
+def visibility(
+    curs: Cursor[DictRow], aggregate_id: UUID, full: bool, see_restricted: bool
+) -> tuple[bool, frozenset[str]]:
+    """(show in full?, fields to hide otherwise) for one record: a client whose processing
+    is restricted is shown in full only to those who may see restricted data."""
+    if is_restricted(curs, aggregate_id):
+        return see_restricted, RESTRICTED_FIELDS
+    return full, PERSONAL_FIELDS
 
 
 def export_lines(
@@ -153,11 +178,13 @@ def export_lines(
     flt: AuditFilter,
     full: bool,
     *,
+    see_restricted: bool = False,
     batch: int = 1000,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """The audit trail as JSON Lines: each entry with its event's data and chain hash."""
     after, done = 0, 0
+    restricted = restricted_clients(curs)
     while True:
         page = entries(curs, flt, after, batch)
         if not page:
@@ -179,9 +206,14 @@ def export_lines(
                 )
             )
             recorded = RecordedEvent(entry.notification_id, event, bytes(row["chain_hash"]).hex())
+            show, hidden = (
+                (see_restricted, RESTRICTED_FIELDS)
+                if entry.originator_id in restricted
+                else (full, PERSONAL_FIELDS)
+            )
             line = {
                 **{k: plain(v) for k, v in entry.__dict__.items()},
-                "fields": recorded.fields(full),
+                "fields": recorded.fields(show, hidden),
                 "chain_hash": recorded.chain_hash,
             }
             yield json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"

@@ -386,8 +386,13 @@ def audit_export(
     recorded_from: Annotated[datetime | None, typer.Option("--from")] = None,
     recorded_to: Annotated[datetime | None, typer.Option("--to")] = None,
     aggregate_id: Annotated[UUID | None, typer.Option("--aggregate")] = None,
+    personal_data: Annotated[
+        bool,
+        typer.Option(help="Include personal data unmasked (for auditors and regulators)."),
+    ] = False,
 ) -> None:
-    """Export the audit trail (every event with its envelope, data and chain hash)."""
+    """Export the audit trail (every event with its envelope, data and chain hash); personal
+    data is masked unless --personal-data is given."""
     runtime = _runtime()
     flt = AuditFilter(
         event_type=event_type,
@@ -410,7 +415,8 @@ def audit_export(
                     runtime.app,
                     curs,
                     flt,
-                    True,
+                    personal_data,
+                    see_restricted=personal_data,
                     progress=lambda n: progress.update(task, completed=n),
                 ):
                     sink.write(line)

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     DECIDE_FLAGS = "decide_flags"
     VIEW_ORDERS = "view_orders"
     AUDIT = "audit"
+    SEE_RESTRICTED_DATA = "see_restricted_data"
 
 
 _GRANTS: dict[Permission, frozenset[str]] = {
@@ -54,6 +55,8 @@ _GRANTS: dict[Permission, frozenset[str]] = {
     Permission.VIEW_ORDERS: frozenset(Role),
     # History, state as of a moment, the audit trail, reconstructions: across all branches.
     Permission.AUDIT: frozenset({Role.AUDITOR, Role.REGULATOR, Role.HEAD_OFFICE}),
+    # After an erasure request, a client's personal data is shown to these roles only.
+    Permission.SEE_RESTRICTED_DATA: frozenset({Role.AUDITOR, Role.REGULATOR}),
 }
 
 

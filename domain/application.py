@@ -584,6 +584,16 @@ class BackOffice(Application[UUID]):
             lambda c, e: c.grant_trading_permission(e, board),
         )
 
+    def request_erasure(self, cmd: Command, *, client_id: UUID, channel: str) -> CommandResult:
+        """Record a client's erasure request; during retention it restricts processing."""
+        return self._client_change(
+            cmd,
+            "request_erasure",
+            Permission.MAINTAIN_CLIENTS,
+            client_id,
+            lambda c, e: c.request_erasure(e, channel),
+        )
+
     # -- instruments ---------------------------------------------------------------------
 
     def upsert_instrument(

@@ -244,6 +244,18 @@ class Client(BackofficeAggregate):
         envelope: Envelope
         board: str
 
+    class ErasureRequested(BackofficeAggregate.Event):
+        """The client asked for their personal data to be erased (PIPL Art. 47)."""
+
+        envelope: Envelope
+        channel: str
+
+    class ProcessingRestricted(BackofficeAggregate.Event):
+        """The outcome during retention: nothing is deleted, processing is restricted."""
+
+        envelope: Envelope
+        basis: str
+
     class Frozen(BackofficeAggregate.Event):
         """The client was frozen."""
 
@@ -308,6 +320,7 @@ class Client(BackofficeAggregate):
         self.owner_shares = Decimal(0)
         self.pending_changes: dict[UUID, dict[str, object]] = {}
         self.trading_permissions: list[str] = []
+        self.processing_restricted = False
         self.classification: str | None = None
         self.declared_assets: Decimal | None = None
 
@@ -754,6 +767,28 @@ class Client(BackofficeAggregate):
     @event(TradingPermissionGranted)
     def _permission_granted(self, envelope: Envelope, board: str) -> None:
         self.trading_permissions = [*self.trading_permissions, board]
+
+    def request_erasure(self, envelope: Envelope, channel: str) -> None:
+        """Record an erasure request and its outcome: records under retention are kept, so
+        processing is restricted instead (personal data shown only to auditors, regulators)."""
+        if self.processing_restricted:
+            raise ValidationError("processing is already restricted for this client", "clientId")
+        if not channel or not channel.strip():
+            raise ValidationError("say how the request came in", "channel")
+        self._erasure_requested(envelope=envelope, channel=channel.strip())
+        self._processing_restricted(
+            envelope=envelope,
+            basis="records under statutory retention cannot be erased (PIPL Art. 47); "
+            "processing restricted instead",
+        )
+
+    @event(ErasureRequested)
+    def _erasure_requested(self, envelope: Envelope, channel: str) -> None:
+        pass
+
+    @event(ProcessingRestricted)
+    def _processing_restricted(self, envelope: Envelope, basis: str) -> None:
+        self.processing_restricted = True
 
     # -- freezing and closing --------------------------------------------------------------
 

@@ -55,6 +55,7 @@ class ClientRow:
     agreements: list[dict[str, Any]] = field(default_factory=list)
     pending_changes: list[dict[str, Any]] = field(default_factory=list)
     trading_permissions: list[str] = field(default_factory=list)
+    processing_restricted: bool = False
 
 
 def evolve(row: ClientRow | None, event: DomainEventProtocol[Any], position: int) -> ClientRow:
@@ -161,6 +162,8 @@ def evolve(row: ClientRow | None, event: DomainEventProtocol[Any], position: int
         )
     if isinstance(event, Client.TradingPermissionGranted):
         return replace(row, trading_permissions=[*row.trading_permissions, event.board])
+    if isinstance(event, Client.ProcessingRestricted):
+        return replace(row, processing_restricted=True)
     if isinstance(event, Client.Frozen):
         return replace(row, status=ClientStatus.FROZEN.value)
     if isinstance(event, Client.Unfrozen):
@@ -214,6 +217,8 @@ class ClientModel(ReadModel):
             Client.IdentityChangeApproved,
             Client.IdentityChangeRejected,
             Client.TradingPermissionGranted,
+            Client.ErasureRequested,
+            Client.ProcessingRestricted,
             Client.Frozen,
             Client.Unfrozen,
             Client.Closed,
@@ -342,3 +347,16 @@ def clients_developed(
         (timezone, timezone, year, branch, branch),
     )
     return [ClientsDeveloped(r["account_manager"], r["month"], r["n"]) for r in curs.fetchall()]
+
+
+def restricted_clients(curs: Cursor[DictRow]) -> set[UUID]:
+    """Clients whose processing is restricted after an erasure request."""
+    curs.execute("SELECT id FROM clients WHERE processing_restricted")
+    return {r["id"] for r in curs.fetchall()}
+
+
+def is_restricted(curs: Cursor[DictRow], record_id: UUID) -> bool:
+    """True when the record is a client whose processing is restricted."""
+    curs.execute("SELECT processing_restricted FROM clients WHERE id = %s", (record_id,))
+    found = curs.fetchone()
+    return bool(found and found["processing_restricted"])

@@ -25,6 +25,16 @@ from projections import performance
 from projections.paging import check_first, decode_cursor, encode_cursor
 
 
+async def _visibility(ctx: Context, aggregate_id: UUID, full: bool) -> tuple[bool, frozenset[str]]:
+    see = granting_role(ctx.principal.roles, Permission.SEE_RESTRICTED_DATA) is not None
+
+    def read() -> tuple[bool, frozenset[str]]:
+        with ctx.runtime.cursor() as curs:
+            return audit.visibility(curs, aggregate_id, full, see)
+
+    return await ctx.run(read)
+
+
 def _auditor(ctx: Context) -> bool:
     """True when the principal may see personal data in full; NotAllowed unless auditing."""
     if granting_role(ctx.principal.roles, Permission.AUDIT) is None:
@@ -49,7 +59,9 @@ class HistoryEntry:
     chain_hash: str = strawberry.field(description="SHA-256 chain hash of the stored row.")
 
     @classmethod
-    def of(cls, r: audit.RecordedEvent, full: bool) -> HistoryEntry:
+    def of(
+        cls, r: audit.RecordedEvent, full: bool, hidden: frozenset[str] = audit.PERSONAL_FIELDS
+    ) -> HistoryEntry:
         """From a decoded stored event."""
         e = r.envelope
         return cls(
@@ -64,7 +76,7 @@ class HistoryEntry:
             reason=e.reason,
             correlation_id=e.correlation_id,
             causation_id=e.causation_id,
-            fields=JSON(r.fields(full)),
+            fields=JSON(r.fields(full, hidden)),
             chain_hash=r.chain_hash,
         )
 
@@ -158,10 +170,11 @@ class AuditQuery:
                 if isinstance(exc, errors.DomainError | ValueError)
                 else ValueError("bad cursor")
             ) from None
+        full, hidden = await _visibility(ctx, aggregate_id, full)
         found = await _events(ctx, aggregate_id, None, start, first + 1)
         page = found[:first]
         return HistoryConnection(
-            nodes=[HistoryEntry.of(r, full) for r in page],
+            nodes=[HistoryEntry.of(r, full, hidden) for r in page],
             page_info=PageInfo(
                 end_cursor=encode_cursor([page[-1].event.originator_version]) if page else None,
                 has_next_page=len(found) > first,
@@ -177,6 +190,7 @@ class AuditQuery:
             full = _auditor(ctx)
         except errors.DomainError as exc:
             raise query_error(exc) from None
+        full, hidden = await _visibility(ctx, aggregate_id, full)
         events = await _events(ctx, aggregate_id, at)
         aggregate = audit.replay(events)
         if aggregate is None:
@@ -187,7 +201,7 @@ class AuditQuery:
             version=aggregate.version,
             position=events[-1].notification_id,
             last_recorded_at=events[-1].event.timestamp,
-            state=JSON(audit.state_of(aggregate, full)),
+            state=JSON(audit.state_of(aggregate, full, hidden)),
         )
 
     @strawberry.field(description="A client as it stood at ``at``, in the directory's shape.")
@@ -199,8 +213,11 @@ class AuditQuery:
             full = _auditor(ctx)
         except errors.DomainError as exc:
             raise query_error(exc) from None
+        full, hidden = await _visibility(ctx, id, full)
         row = audit.replay_rows(await _events(ctx, id, at), client_model.evolve)
-        return None if row is None else Client.from_row(row, full)
+        if row is None:
+            return None
+        return Client.from_row(row, full, hide_name="name" in hidden and not full)
 
     @strawberry.field(description="An order as it stood at ``at``, timeline up to then.")
     async def order_as_of(self, info: Info[Context, None], id: UUID, at: datetime) -> Order | None:

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import strawberry
 from strawberry.types import Info
 
+from api.audit import mask_name
 from api.graphql.common import CommandResult, PageInfo, query_error, run_command, visible_branch
 from api.graphql.context import Context
 from domain import errors
@@ -95,14 +96,19 @@ class Client:
     version: int
     position: int
 
+    processing_restricted: bool = strawberry.field(
+        description="After an erasure request: personal data only for auditors and regulators."
+    )
+
     @classmethod
-    def from_row(cls, row: model.ClientRow, full: bool) -> Client:
+    def from_row(cls, row: model.ClientRow, full: bool, hide_name: bool = False) -> Client:
         """The GraphQL view of a row; personal data masked unless ``full``."""
         c: dict[str, Any] | None = row.contact
         return cls(
             id=row.id,
             client_type=row.client_type,
-            name=row.name,
+            name=mask_name(row.name) if hide_name else row.name,
+            processing_restricted=row.processing_restricted,
             source_channel=row.source_channel,
             account_manager=row.account_manager,
             branch=row.branch,
@@ -148,7 +154,9 @@ class Client:
             pending_changes=[
                 IdentityChangeRequest(
                     request_id=UUID(p["request_id"]),
-                    real_name=p["real_name"],
+                    real_name=mask_name(p["real_name"])
+                    if hide_name and p["real_name"]
+                    else p["real_name"],
                     document_type=p["document_type"],
                     document_number=_mask(p["document_number"], full),
                     evidence_ref=p["evidence_ref"],
@@ -196,8 +204,14 @@ class ClientsDeveloped:
     count: int
 
 
-def _full(ctx: Context) -> bool:
-    return granting_role(ctx.principal.roles, Permission.SEE_FULL_IDENTITY) is not None
+def view(ctx: Context, row: model.ClientRow) -> Client:
+    """A row as this principal may see it: restricted clients are shown in full only to the
+    roles that may see restricted data, with names hidden from everyone else."""
+    if row.processing_restricted:
+        allowed = granting_role(ctx.principal.roles, Permission.SEE_RESTRICTED_DATA) is not None
+        return Client.from_row(row, allowed, hide_name=not allowed)
+    full = granting_role(ctx.principal.roles, Permission.SEE_FULL_IDENTITY) is not None
+    return Client.from_row(row, full)
 
 
 @strawberry.type
@@ -219,7 +233,7 @@ class ClientQuery:
                 visible_branch(ctx, Permission.VIEW_CLIENTS, row.branch)
         except (errors.DomainError, ValueError) as exc:
             raise query_error(exc) from None
-        return None if row is None else Client.from_row(row, _full(ctx))
+        return None if row is None else view(ctx, row)
 
     @strawberry.field(description="Clients in registration order; keyset pages of at most 200.")
     async def clients(
@@ -250,9 +264,8 @@ class ClientQuery:
             found = await ctx.run(read)
         except (errors.DomainError, ValueError) as exc:
             raise query_error(exc) from None
-        full = _full(ctx)
         return ClientConnection(
-            nodes=[Client.from_row(r, full) for r in found.items],
+            nodes=[view(ctx, r) for r in found.items],
             page_info=PageInfo(end_cursor=found.end_cursor, has_next_page=found.has_next_page),
         )
 
@@ -716,6 +729,27 @@ class ClientMutation:
         return await run_command(
             info,
             lambda app, cmd: app.unfreeze_client(cmd, client_id=client_id),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+            reason=reason,
+        )
+
+    @strawberry.mutation(
+        description="Record a client's erasure request: during retention nothing is deleted; "
+        "processing is restricted (PIPL Art. 47) and the outcome recorded."
+    )
+    async def request_erasure(
+        self,
+        info: Info[Context, None],
+        client_id: UUID,
+        channel: str,
+        reason: str | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        return await run_command(
+            info,
+            lambda app, cmd: app.request_erasure(cmd, client_id=client_id, channel=channel),
             expected_version=expected_version,
             idempotency_key=idempotency_key,
             reason=reason,

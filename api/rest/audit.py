@@ -34,6 +34,7 @@ def audit_events(
     require(principal, Permission.AUDIT)
     runtime: Runtime = request.app.state.runtime
     full = granting_role(principal.roles, Permission.SEE_FULL_IDENTITY) is not None
+    see_restricted = granting_role(principal.roles, Permission.SEE_RESTRICTED_DATA) is not None
     flt = AuditFilter(
         event_type=event_type,
         aggregate_type=aggregate_type,
@@ -46,6 +47,6 @@ def audit_events(
 
     def lines() -> Iterator[str]:
         with runtime.cursor() as curs:
-            yield from export_lines(runtime.app, curs, flt, full)
+            yield from export_lines(runtime.app, curs, flt, full, see_restricted=see_restricted)
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")

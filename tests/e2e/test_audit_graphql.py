@@ -197,3 +197,55 @@ def test_the_audit_trail_streams_as_json_lines_over_rest(
     assert [line["originator_version"] for line in lines] == [1, 2, 3, 4, 5, 6, 7]
     assert lines[1]["fields"]["document_number"] == VALID_ID
     assert len(lines[0]["chain_hash"]) == 64
+
+
+def test_an_erasure_request_restricts_personal_data_to_auditors_and_regulators(
+    client: TestClient, runtime: Runtime, story: dict[str, Any]
+) -> None:
+    _, manager = add_staff(runtime, "黄蕾", "SH01", ["account_manager"])
+    _, supervisor = add_staff(runtime, "王建国", "SH01", ["branch_manager"])
+    _, auditor = add_staff(runtime, "郑华", "HQ", ["auditor"])
+    _, head_office = add_staff(runtime, "孙丽", "HQ", ["head_office"])
+    done = ask(
+        client,
+        manager,
+        "mutation($id: UUID!) { requestErasure(clientId: $id,"
+        ' channel: "letter", reason: "client letter of 2026-11-20") {'
+        " __typename ... on CommandSuccess { position } } }",
+        id=story["client_id"],
+    )
+    position = done["data"]["requestErasure"]["position"]
+    query = (
+        "query($id: UUID!, $p: Int) { client(id: $id, minPosition: $p) {"
+        " name documentNumber processingRestricted contact { mobile } } }"
+    )
+    seen_by_supervisor = ask(client, supervisor, query, id=story["client_id"], p=position)
+    assert seen_by_supervisor["data"]["client"] == {
+        "name": "张*",
+        "documentNumber": "**************002X",
+        "processingRestricted": True,
+        "contact": {"mobile": "*******5678"},
+    }
+    seen_by_auditor = ask(client, auditor, query, id=story["client_id"], p=position)
+    assert seen_by_auditor["data"]["client"]["name"] == "张三"
+    assert seen_by_auditor["data"]["client"]["documentNumber"] == VALID_ID
+    history = ask(
+        client,
+        head_office,
+        "query($id: UUID!) { history(aggregateId: $id) { nodes { eventType fields } } }",
+        id=story["client_id"],
+    )["data"]["history"]
+    identity = history["nodes"][1]["fields"]
+    assert identity["real_name"] != "张三" and identity["document_number"] != VALID_ID
+    types = [n["eventType"] for n in history["nodes"]][-2:]
+    assert types == ["Client.ErasureRequested", "Client.ProcessingRestricted"]
+    response = client.get(
+        f"/audit/events.jsonl?aggregate_id={story['client_id']}",
+        headers={"Authorization": f"Bearer {head_office}"},
+    )
+    assert "张三" not in response.text and VALID_ID not in response.text
+    response = client.get(
+        f"/audit/events.jsonl?aggregate_id={story['client_id']}",
+        headers={"Authorization": f"Bearer {auditor}"},
+    )
+    assert "张三" in response.text and VALID_ID in response.text
