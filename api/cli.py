@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
 from datetime import UTC, datetime
@@ -35,9 +36,11 @@ from api.migrate import migrate as run_migrations
 from api.reconstruction import Request
 from api.reconstruction import build as build_package
 from api.reconstruction import verify_package as check_package
-from api.runtime import Runtime, open_runtime, system_command
+from api.runtime import Runtime, adopt_configured_retention, open_runtime, system_command
 from api.settings import get_settings
 from domain.errors import DomainError
+from domain.retention import PRESETS, RecordClass
+from projections import retention as retention_model
 from projections import staff as staff_model
 from projections.audit import AuditFilter
 from projections.audit import entries as audit_entries
@@ -56,6 +59,10 @@ instruments_cli = typer.Typer(help="The instrument reference catalogue.", no_arg
 cli.add_typer(staff_cli, name="staff")
 cli.add_typer(instruments_cli, name="instruments")
 audit_cli = typer.Typer(help="Audit trail exports.", no_args_is_help=True)
+retention_cli = typer.Typer(
+    help="Retention policy, legal holds, and the report.", no_args_is_help=True
+)
+cli.add_typer(retention_cli, name="retention")
 cli.add_typer(audit_cli, name="audit")
 
 out = Console(soft_wrap=True)
@@ -120,6 +127,7 @@ def serve(
 
     runtime = _runtime()
     out.print(f"database: {runtime.database.describe()}")
+    adopt_configured_retention(runtime)
     if demo:
         token = _seed_with_progress(runtime)
         out.print(f"demo admin token: [bold]{token}[/bold]")
@@ -495,6 +503,131 @@ def verify_package_command(
         raise typer.Exit(1)
     where = "files only" if offline else f"{result.events_checked} event(s) found in the chain"
     out.print(f"package verified: {where}")
+
+
+@retention_cli.command("policy")
+def retention_policy() -> None:
+    """Show the presets in force (adopting RETENTION_PRESETS first if it changed)."""
+    runtime = _runtime()
+    try:
+        result = adopt_configured_retention(runtime)
+        runtime.runner.sync(runtime.runner.head())
+        with runtime.cursor() as curs:
+            presets = retention_model.presets_in_force(curs) or []
+    except DomainError as exc:
+        raise _fail(exc.message, 2) from None
+    finally:
+        runtime.close()
+    if result is not None:
+        err.print("recorded the configured presets as the policy in force")
+    table = Table("record class", *presets)
+    for cls in RecordClass:
+        table.add_row(
+            cls.value,
+            *(f"{PRESETS[p][cls].years}y from {PRESETS[p][cls].clock.value}" for p in presets),
+        )
+    out.print(f"in force: {', '.join(presets)} (the longest applies)")
+    out.print(table)
+
+
+@retention_cli.command("report")
+def retention_report(
+    record_class: Annotated[str | None, typer.Option("--class", help="One record class.")] = None,
+    eligible: Annotated[bool, typer.Option(help="Only records eligible to leave now.")] = False,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write every line as CSV.")] = None,
+) -> None:
+    """For every record: the preset that decides, the clock, and the earliest date it could
+    leave primary storage. Nothing is deleted: this only reports."""
+    runtime = _runtime()
+    try:
+        adopt_configured_retention(runtime)
+        runtime.runner.sync(runtime.runner.head())
+        today = runtime.business_date(runtime.clock())
+        with runtime.cursor() as curs:
+            presets = retention_model.presets_in_force(curs) or []
+            lines = [
+                line
+                for line in retention_model.report(curs, presets, runtime.settings.branch_timezone)
+                if (record_class is None or line.record_class == record_class)
+                and (not eligible or line.eligible(today))
+            ]
+    finally:
+        runtime.close()
+    summary = Table("record class", "records", "held", "eligible now", "next eligible")
+    for cls in RecordClass:
+        mine = [x for x in lines if x.record_class == cls.value]
+        dates = [x.earliest_removal for x in mine if x.earliest_removal and not x.held]
+        summary.add_row(
+            cls.value,
+            str(len(mine)),
+            str(sum(x.held for x in mine)),
+            str(sum(x.eligible(today) for x in mine)),
+            str(min(dates)) if dates else "-",
+        )
+    out.print(f"policy in force: {', '.join(presets)}; today {today}")
+    out.print(summary)
+    if out_file is not None:
+        with out_file.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(
+                [
+                    "record_id",
+                    "record_class",
+                    "booked_on",
+                    "relationship_ended_on",
+                    "preset",
+                    "earliest_removal",
+                    "held",
+                    "eligible_now",
+                ]
+            )
+            for x in lines:
+                writer.writerow(
+                    [
+                        x.record_id,
+                        x.record_class,
+                        x.booked_on,
+                        x.relationship_ended_on or "",
+                        x.preset,
+                        x.earliest_removal or "",
+                        x.held,
+                        x.eligible(today),
+                    ]
+                )
+        out.print(f"{len(lines)} line(s) written to {out_file}")
+
+
+@retention_cli.command("hold")
+def retention_hold(
+    subject: Annotated[UUID, typer.Argument(help="A client or record id.")],
+    reason: Annotated[str, typer.Option(help="Why (required): case, order, request.")],
+) -> None:
+    """Place a legal hold: every retention clock of the subject stops until lifted."""
+    _hold(subject, reason, place=True)
+
+
+@retention_cli.command("release")
+def retention_release(
+    subject: Annotated[UUID, typer.Argument(help="A client or record id.")],
+    reason: Annotated[str, typer.Option(help="Why the hold ends (required).")],
+) -> None:
+    """Lift a legal hold."""
+    _hold(subject, reason, place=False)
+
+
+def _hold(subject: UUID, reason: str, *, place: bool) -> None:
+    runtime = _runtime()
+    try:
+        cmd = system_command(runtime, reason)
+        if place:
+            runtime.app.place_legal_hold(cmd, subject_id=subject)
+        else:
+            runtime.app.lift_legal_hold(cmd, subject_id=subject)
+    except DomainError as exc:
+        raise _fail(exc.message, 2) from None
+    finally:
+        runtime.close()
+    out.print(f"legal hold {'placed on' if place else 'lifted from'} {subject}")
 
 
 @cli.command()

@@ -17,7 +17,7 @@ from api.database import Database, resolve
 from api.migrate import migrate
 from api.settings import Settings
 from api.store import open_application
-from domain.application import BackOffice, ClientPolicy
+from domain.application import BackOffice, ClientPolicy, CommandResult
 from domain.clients import QualifiedThresholds
 from domain.envelope import SYSTEM_ACTOR, SYSTEM_ROLE, Command
 from projections.registry import all_models
@@ -93,4 +93,16 @@ def system_command(runtime: Runtime, reason: str, key: str | None = None) -> Com
         causation_id=correlation,
         reason=reason,
         idempotency_key=key,
+    )
+
+
+def adopt_configured_retention(runtime: Runtime) -> CommandResult | None:
+    """Record the RETENTION_PRESETS configuration as the policy in force, if it is not already
+    (the policy changes only by a recorded event; configuration is what asks for the change)."""
+    presets = [p for p in runtime.settings.retention_presets.split(",") if p.strip()]
+    return runtime.app.set_retention_presets(
+        system_command(
+            runtime, f"configuration RETENTION_PRESETS={runtime.settings.retention_presets}"
+        ),
+        presets=presets,
     )

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     qualified_institution_net_assets: Decimal = Field(
         default=Decimal("10000000"), description="qualified investor: institution net assets"
     )
+    retention_presets: str = Field(
+        default="pboc-2007",
+        description="comma-separated: pboc-2007, cn-2025, us-17a-4, eu-mifid (longest wins)",
+    )
     cipher_key: str | None = Field(default=None, description="base64 AES key: encrypt events")
 
 

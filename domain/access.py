@@ -25,6 +25,8 @@ class Permission(StrEnum):
     VIEW_ORDERS = "view_orders"
     AUDIT = "audit"
     SEE_RESTRICTED_DATA = "see_restricted_data"
+    MANAGE_RETENTION = "manage_retention"
+    LEGAL_HOLD = "legal_hold"
 
 
 _GRANTS: dict[Permission, frozenset[str]] = {
@@ -57,6 +59,9 @@ _GRANTS: dict[Permission, frozenset[str]] = {
     Permission.AUDIT: frozenset({Role.AUDITOR, Role.REGULATOR, Role.HEAD_OFFICE}),
     # After an erasure request, a client's personal data is shown to these roles only.
     Permission.SEE_RESTRICTED_DATA: frozenset({Role.AUDITOR, Role.REGULATOR}),
+    Permission.MANAGE_RETENTION: frozenset({Role.HEAD_OFFICE}),
+    # Compliance (head office) places holds, as do auditors and regulators investigating.
+    Permission.LEGAL_HOLD: frozenset({Role.HEAD_OFFICE, Role.AUDITOR, Role.REGULATOR}),
 }
 
 

@@ -26,6 +26,7 @@ from domain.envelope import Command, Envelope
 from domain.errors import ConcurrencyConflict, NotAllowed, NotFound, ValidationError
 from domain.instruments import Instrument, instrument_id, parse_code
 from domain.orders import ExecutionClaim, Order, execution_claim_id
+from domain.retention import POLICY_ID, LegalHold, RetentionPolicy, hold_id, parse_presets
 from domain.staff import Role, Staff, parse_branch
 from domain.suitability import (
     ClientFacts,
@@ -593,6 +594,57 @@ class BackOffice(Application[UUID]):
             client_id,
             lambda c, e: c.request_erasure(e, channel),
         )
+
+    # -- retention -------------------------------------------------------------------------
+
+    def set_retention_presets(self, cmd: Command, *, presets: list[str]) -> CommandResult | None:
+        """Adopt the retention presets in force (longest wins); None when already in force."""
+        envelope = self._authorize(cmd, Permission.MANAGE_RETENTION)
+        chosen = parse_presets(presets)
+        existing = self._aggregate_or_none(POLICY_ID)
+        if existing is None:
+            policy = RetentionPolicy(envelope=envelope, policy_id=POLICY_ID, presets=chosen)
+        else:
+            assert isinstance(existing, RetentionPolicy)
+            policy = existing
+            if not policy.change(envelope, chosen):
+                return None
+        return self._run(cmd, "set_retention_presets", lambda: policy)
+
+    def place_legal_hold(self, cmd: Command, *, subject_id: UUID) -> CommandResult:
+        """Suspend every retention clock of a client or record (a reason is required)."""
+        envelope = self._authorize(cmd, Permission.LEGAL_HOLD)
+        if not cmd.reason or not cmd.reason.strip():
+            raise ValidationError("a legal hold needs a reason", "reason")
+
+        def decide() -> Aggregate:
+            if not self._exists(subject_id):
+                raise NotFound(f"no record {subject_id}")
+            hold = self._aggregate_or_none(hold_id(subject_id))
+            if hold is None:
+                return LegalHold(
+                    envelope=envelope, hold_id=hold_id(subject_id), subject_id=subject_id
+                )
+            assert isinstance(hold, LegalHold)
+            hold.place_again(envelope)
+            return hold
+
+        return self._run(cmd, "place_legal_hold", decide)
+
+    def lift_legal_hold(self, cmd: Command, *, subject_id: UUID) -> CommandResult:
+        """Lift a legal hold (a reason is required)."""
+        envelope = self._authorize(cmd, Permission.LEGAL_HOLD)
+        if not cmd.reason or not cmd.reason.strip():
+            raise ValidationError("lifting a hold needs a reason", "reason")
+
+        def decide() -> Aggregate:
+            hold = self._aggregate_or_none(hold_id(subject_id))
+            if not isinstance(hold, LegalHold):
+                raise ValidationError("no hold is in place", "subjectId")
+            hold.lift(envelope)
+            return hold
+
+        return self._run(cmd, "lift_legal_hold", decide)
 
     # -- instruments ---------------------------------------------------------------------
 

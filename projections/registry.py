@@ -7,9 +7,17 @@ from projections.base import ReadModel
 from projections.clients import ClientModel
 from projections.instruments import InstrumentModel
 from projections.orders import OrderModel
+from projections.retention import RetentionModel
 from projections.staff import StaffModel
 
 
 def all_models() -> list[ReadModel]:
     """A fresh instance of each read model."""
-    return [StaffModel(), ClientModel(), InstrumentModel(), OrderModel(), AuditModel()]
+    return [
+        StaffModel(),
+        ClientModel(),
+        InstrumentModel(),
+        OrderModel(),
+        AuditModel(),
+        RetentionModel(),
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from api import audit
 from api.graphql.clients import Client
-from api.graphql.common import PageInfo, query_error, visible_branch
+from api.graphql.common import CommandResult, PageInfo, query_error, run_command, visible_branch
 from api.graphql.context import Context
 from api.graphql.orders import Order
 from domain import errors
@@ -22,6 +22,7 @@ from projections import audit as audit_model
 from projections import clients as client_model
 from projections import orders as order_model
 from projections import performance
+from projections import retention as retention_model
 from projections.paging import check_first, decode_cursor, encode_cursor
 
 
@@ -335,3 +336,80 @@ class PerformanceQuery:
             ManagerCount(account_manager=m, count=n) for m, n in p.clients_developed_by_manager
         ]
         return BranchPerformance(**values, complaint_reply_timeliness=None, budget_adherence=None)
+
+
+@strawberry.type(description="How long one record must be kept, and whether a hold applies.")
+class RetentionLine:
+    record_id: UUID
+    record_class: str
+    booked_on: date
+    relationship_ended_on: date | None
+    preset: str = strawberry.field(description="The preset that decides (the longest wins).")
+    earliest_removal: date | None = strawberry.field(
+        description="First day it could leave primary storage; null while its clock waits."
+    )
+    held: bool
+    eligible_now: bool
+
+
+@strawberry.type
+class RetentionQuery:
+    @strawberry.field(description="Retention of one record (a client's lines, or an order's).")
+    async def retention(self, info: Info[Context, None], record_id: UUID) -> list[RetentionLine]:
+        ctx = info.context
+        try:
+            _auditor(ctx)
+        except errors.DomainError as exc:
+            raise query_error(exc) from None
+        today = ctx.runtime.business_date(ctx.runtime.clock())
+
+        def read() -> list[retention_model.RetentionLine]:
+            with ctx.runtime.cursor() as curs:
+                presets = retention_model.presets_in_force(curs) or ["pboc-2007"]
+                return [
+                    line
+                    for line in retention_model.report(
+                        curs, presets, ctx.runtime.settings.branch_timezone
+                    )
+                    if line.record_id == record_id
+                ]
+
+        return [
+            RetentionLine(
+                **dict(line.__dict__.items()), eligible_now=line.eligible(today)
+            )
+            for line in await ctx.run(read)
+        ]
+
+
+@strawberry.type
+class RetentionMutation:
+    @strawberry.mutation(description="Place a legal hold on a client or record; reason required.")
+    async def place_legal_hold(
+        self,
+        info: Info[Context, None],
+        subject_id: UUID,
+        reason: str,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        return await run_command(
+            info,
+            lambda app, cmd: app.place_legal_hold(cmd, subject_id=subject_id),
+            idempotency_key=idempotency_key,
+            reason=reason,
+        )
+
+    @strawberry.mutation(description="Lift a legal hold; reason required.")
+    async def lift_legal_hold(
+        self,
+        info: Info[Context, None],
+        subject_id: UUID,
+        reason: str,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        return await run_command(
+            info,
+            lambda app, cmd: app.lift_legal_hold(cmd, subject_id=subject_id),
+            idempotency_key=idempotency_key,
+            reason=reason,
+        )

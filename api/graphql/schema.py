@@ -9,7 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, QueryDepthLimiter, SchemaExtension
 
-from api.graphql.audit import AuditQuery, PerformanceQuery
+from api.graphql.audit import AuditQuery, PerformanceQuery, RetentionMutation, RetentionQuery
 from api.graphql.clients import ClientMutation, ClientQuery
 from api.graphql.common import QueryError
 from api.graphql.context import Context
@@ -20,12 +20,12 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
 @strawberry.type
-class Query(StaffQuery, ClientQuery, OrderQuery, AuditQuery, PerformanceQuery):
+class Query(StaffQuery, ClientQuery, OrderQuery, AuditQuery, PerformanceQuery, RetentionQuery):
     pass
 
 
 @strawberry.type
-class Mutation(StaffMutation, ClientMutation, OrderMutation):
+class Mutation(StaffMutation, ClientMutation, OrderMutation, RetentionMutation):
     pass
 
 

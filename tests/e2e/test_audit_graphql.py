@@ -249,3 +249,29 @@ def test_an_erasure_request_restricts_personal_data_to_auditors_and_regulators(
         headers={"Authorization": f"Bearer {auditor}"},
     )
     assert "张三" in response.text and VALID_ID in response.text
+
+
+def test_a_legal_hold_through_graphql_suspends_the_clients_retention(
+    client: TestClient, runtime: Runtime, story: dict[str, Any]
+) -> None:
+    _, head_office = add_staff(runtime, "孙丽", "HQ", ["head_office"])
+    _, trader = add_staff(runtime, "张伟", "SH01", ["trader"])
+    mutation = (
+        'mutation($id: UUID!) { placeLegalHold(subjectId: $id, reason: "case 2026-17")'
+        " { __typename ... on CommandSuccess { position } } }"
+    )
+    refused = ask(client, trader, mutation, id=story["client_id"])
+    assert refused["data"]["placeLegalHold"]["__typename"] == "NotAllowed"
+    placed = ask(client, head_office, mutation, id=story["client_id"])["data"]["placeLegalHold"]
+    assert placed["__typename"] == "CommandSuccess"
+    runtime.runner.sync(placed["position"])
+    lines = ask(
+        client,
+        head_office,
+        "query($id: UUID!) { retention(recordId: $id)"
+        " { recordClass preset earliestRemoval held eligibleNow } }",
+        id=story["client_id"],
+    )["data"]["retention"]
+    assert {line["recordClass"] for line in lines} == {"client_identity", "account_opening"}
+    assert all(line["held"] and not line["eligibleNow"] for line in lines)
+    assert all(line["earliestRemoval"] is None for line in lines)  # relationship not ended

@@ -12,7 +12,7 @@ from api.app import create_app
 from api.cli import cli
 from api.database import Database
 from api.runtime import Runtime
-from api.settings import Settings
+from api.settings import Settings, get_settings
 from domain.identity import parse_document
 from tests.conftest import command
 
@@ -237,3 +237,40 @@ def test_project_compare_exits_1_naming_the_table_that_differs(
         conn.execute("UPDATE staff SET branch = 'XX01'")
     code, output = invoke("project", "compare", "staff")
     assert code == 1 and "staff: 1 row(s) only in the live model" in output
+
+
+def test_retention_follows_configuration_by_recorded_events_and_holds_stop_the_clock(
+    settings: Settings, runtime: Runtime, database: Database, monkeypatch: object
+) -> None:
+    import uuid
+
+    sid = uuid.uuid4()
+    runtime.app.register_staff(command(), staff_id=sid, name="S", branch="SH01", roles=["risk"])
+    code, output = invoke("retention", "policy")
+    assert code == 0 and "in force: pboc-2007" in output
+    monkeypatch.setenv("RETENTION_PRESETS", "pboc-2007,cn-2025")  # type: ignore[attr-defined]
+    get_settings.cache_clear()
+    code, output = invoke("retention", "policy")
+    assert code == 0 and "in force: cn-2025, pboc-2007" in output
+    with database.connect() as conn:
+        kinds = [
+            r[0]
+            for r in conn.execute(
+                "SELECT topic FROM backoffice_events WHERE topic LIKE '%%RetentionPolicy%%'"
+                " ORDER BY notification_id"
+            ).fetchall()
+        ]
+    assert kinds == [
+        "domain.retention:RetentionPolicy.Adopted",
+        "domain.retention:RetentionPolicy.Changed",
+    ]
+    code, output = invoke("retention", "hold", str(sid), "--reason", "")
+    assert code == 2 and "needs a reason" in output
+    code, output = invoke("retention", "hold", str(sid), "--reason", "investigation 2026-17")
+    assert code == 0, output
+    code, output = invoke("retention", "report", "--class", "staff")
+    assert code == 0 and re.search(r"staff\s+│\s+1\s+│\s+1\s+│", output), output
+    code, output = invoke("retention", "release", str(sid), "--reason", "case closed")
+    assert code == 0
+    code, output = invoke("retention", "report", "--class", "staff")
+    assert re.search(r"staff\s+│\s+1\s+│\s+0\s+│", output), output
