@@ -1,4 +1,5 @@
-"""Write path: raw PostgreSQL insert commits vs bare BackOffice.save vs a GraphQL mutation.
+"""Write path: raw PostgreSQL insert commits vs bare BackOffice.save vs a GraphQL mutation
+served by uvicorn over loopback.
 
 Each figure is printed beside its baseline from the same run, so the ratio means something on
 a noisy machine. Runs on a scratch database of the server in DATABASE_URL, else the embedded
@@ -7,12 +8,17 @@ one under BACKOFFICE_HOME.  Usage: python bench/write_path.py [N]
 
 from __future__ import annotations
 
+import socket
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from fastapi.testclient import TestClient
+import httpx
+import uvicorn
+from fastapi import FastAPI
 from psycopg import sql
 
 from api.app import create_app
@@ -21,6 +27,24 @@ from api.database import resolve
 from api.migrate import migrate
 from api.runtime import open_runtime, system_command
 from api.settings import get_settings
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port for the duration of the block."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def rate(label: str, n: int, fn: Callable[[int], object]) -> float:
@@ -74,16 +98,16 @@ def main(n: int) -> None:
             'mutation($n: String!) { registerStaff(input: {name: $n, branch: "SH01",'
             ' roles: ["trader"]}) { __typename } }'
         )
-        with TestClient(create_app(runtime, run_projections=False)) as client:
-            headers = {"Authorization": f"Bearer {token}"}
+        with (
+            serving(create_app(runtime, run_projections=False)) as base,
+            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client,
+        ):
             api = rate(
-                "GraphQL registerStaff over HTTP (in-process)",
+                "GraphQL registerStaff over HTTP (uvicorn, loopback)",
                 n,
                 lambda i: client.post(
-                    "/graphql",
-                    json={"query": mutation, "variables": {"n": f"G{i}"}},
-                    headers=headers,
-                ),
+                    "/graphql", json={"query": mutation, "variables": {"n": f"G{i}"}}
+                ).raise_for_status(),
             )
         print(f"\nlibrary / raw PostgreSQL  = {bare / raw:.2f}")
         print(f"GraphQL / library         = {api / bare:.2f}")
