@@ -19,45 +19,15 @@ from psycopg.rows import DictRow
 
 from domain.application import BackOffice
 from domain.envelope import Envelope
+from domain.privacy import Visibility, mask, visibility
 from projections.audit import AuditFilter, entries
 from projections.clients import is_restricted, restricted_clients
 
-#: Fields of events and records that hold personal data (masked unless the role may see it).
-PERSONAL_FIELDS = frozenset(
-    {
-        "document_number",
-        "mobile",
-        "landline",
-        "id_address",
-        "mailing_address",
-        "birth_date",
-        "acting_person",
-    }
-)
-#: For a client whose processing is restricted (PIPL Art. 47), names are hidden too.
-NAME_FIELDS = frozenset({"name", "real_name"})
-RESTRICTED_FIELDS = PERSONAL_FIELDS | NAME_FIELDS
 _SKIP = frozenset({"originator_id", "originator_version", "timestamp", "envelope"})
 
 
-def mask(value: str | None) -> str | None:
-    """All but the last four characters hidden."""
-    if value is None:
-        return None
-    return "*" * max(len(value) - 4, 0) + value[-4:]
-
-
-def mask_name(name: str) -> str:
-    """The first character of a name, the rest hidden."""
-    return name[:1] + "*" * max(len(name) - 1, 1)
-
-
-def plain(
-    value: Any, full: bool = True, key: str = "", hidden: frozenset[str] = PERSONAL_FIELDS
-) -> Any:
-    """A JSON-ready copy of ``value``; the ``hidden`` fields masked unless ``full``."""
-    if not full and key in hidden and value is not None:
-        return mask_name(str(value)) if key in NAME_FIELDS else mask(str(value))
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of ``value``."""
     if isinstance(value, UUID | Decimal):
         return str(value)
     if isinstance(value, datetime | date):
@@ -65,11 +35,11 @@ def plain(
     if isinstance(value, Enum):
         return value.value
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name), full, f.name, hidden) for f in fields(value)}
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
-        return {str(k): plain(v, full, str(k), hidden) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v, full, key, hidden) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -92,10 +62,10 @@ class RecordedEvent:
         """Aggregate.Event, e.g. Client.Registered."""
         return type(self.event).__qualname__
 
-    def fields(self, full: bool, hidden: frozenset[str] = PERSONAL_FIELDS) -> dict[str, Any]:
-        """The event's own fields (not the envelope), JSON-ready."""
+    def fields(self, seen: Visibility) -> dict[str, Any]:
+        """The event's own fields (not the envelope), JSON-ready, masked as ``seen`` says."""
         return {
-            k: plain(v, full, k, hidden) for k, v in self.event.__dict__.items() if k not in _SKIP
+            k: plain(mask(v, seen, k)) for k, v in self.event.__dict__.items() if k not in _SKIP
         }
 
 
@@ -151,34 +121,27 @@ def replay_rows(events: list[RecordedEvent], evolve: Callable[[Any, Any, int], A
     return row
 
 
-def state_of(
-    aggregate: Aggregate, full: bool, hidden: frozenset[str] = PERSONAL_FIELDS
-) -> dict[str, Any]:
-    """The public attributes of a replayed aggregate, JSON-ready."""
+def state_of(aggregate: Aggregate, seen: Visibility) -> dict[str, Any]:
+    """The public attributes of a replayed aggregate, JSON-ready, masked as ``seen`` says."""
     return {
-        k.lstrip("_"): plain(v, full, k.lstrip("_"), hidden)
+        k.lstrip("_"): plain(mask(v, seen, k.lstrip("_")))
         for k, v in vars(aggregate).items()
         if not k.startswith("_pending")
     }
 
 
-def visibility(
-    curs: Cursor[DictRow], aggregate_id: UUID, full: bool, see_restricted: bool
-) -> tuple[bool, frozenset[str]]:
-    """(show in full?, fields to hide otherwise) for one record: a client whose processing
-    is restricted is shown in full only to those who may see restricted data."""
-    if is_restricted(curs, aggregate_id):
-        return see_restricted, RESTRICTED_FIELDS
-    return full, PERSONAL_FIELDS
+def seen_by(curs: Cursor[DictRow], record_id: UUID, roles: frozenset[str]) -> Visibility:
+    """What holders of ``roles`` may see of one record (a client whose processing is
+    restricted, or any record of such a client, shows less)."""
+    return visibility(roles, is_restricted(curs, record_id))
 
 
 def export_lines(
     app: BackOffice,
     curs: Cursor[DictRow],
     flt: AuditFilter,
-    full: bool,
+    roles: frozenset[str],
     *,
-    see_restricted: bool = False,
     batch: int = 1000,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
@@ -206,14 +169,10 @@ def export_lines(
                 )
             )
             recorded = RecordedEvent(entry.notification_id, event, bytes(row["chain_hash"]).hex())
-            show, hidden = (
-                (see_restricted, RESTRICTED_FIELDS)
-                if entry.originator_id in restricted
-                else (full, PERSONAL_FIELDS)
-            )
+            seen = visibility(roles, entry.originator_id in restricted)
             line = {
                 **{k: plain(v) for k, v in entry.__dict__.items()},
-                "fields": recorded.fields(show, hidden),
+                "fields": recorded.fields(seen),
                 "chain_hash": recorded.chain_hash,
             }
             yield json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import HTTPException, Request
 from psycopg import Cursor
@@ -14,7 +13,8 @@ from psycopg.rows import DictRow
 from starlette.concurrency import run_in_threadpool
 
 from domain.access import Permission, granting_role
-from domain.envelope import Command
+from domain.application import BackOffice
+from domain.staff import Staff
 from projections import staff as staff_model
 
 TOKEN_PREFIX = "bo_"
@@ -39,31 +39,6 @@ class Principal:
     branch: str
     roles: frozenset[str]
 
-    def command(
-        self,
-        now: datetime,
-        *,
-        business_date: date | None = None,
-        correlation_id: UUID | None = None,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-        reason: str | None = None,
-    ) -> Command:
-        """The command context for one action of this principal."""
-        correlation = correlation_id or uuid4()
-        return Command(
-            actor=self.staff_id,
-            actor_roles=self.roles,
-            branch_id=self.branch,
-            occurred_at=now,
-            correlation_id=correlation,
-            causation_id=correlation,
-            reason=reason,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            business_date=business_date,
-        )
-
 
 def bearer(authorization: str | None) -> str | None:
     """The token in an ``Authorization: Bearer …`` header value."""
@@ -75,12 +50,20 @@ def bearer(authorization: str | None) -> str | None:
     return value.strip()
 
 
-def principal_for(curs: Cursor[DictRow], token: str) -> Principal | None:
-    """The active staff member holding ``token``, if any."""
-    row = staff_model.by_token(curs, bytes.fromhex(token_hash(token)))
-    if row is None:
+def principal_for(app: BackOffice, curs: Cursor[DictRow], token: str) -> Principal | None:
+    """The active staff member holding ``token`` now, if any.
+
+    The read model only says whose token it is (it may lag); whether the token is still live,
+    and the member's roles and branch, come from the staff record in the event store, so a
+    revocation or deactivation holds for every request that starts after it returned."""
+    digest = token_hash(token)
+    staff_id = staff_model.token_holder(curs, bytes.fromhex(digest))
+    if staff_id is None:
         return None
-    return Principal(row.id, row.name, row.branch, frozenset(row.roles))
+    staff = app.find(staff_id)
+    if not isinstance(staff, Staff) or not staff.holds_token(digest):
+        return None
+    return Principal(staff.id, staff.name, staff.branch, frozenset(staff.roles))
 
 
 #: Stands in for a principal only while the browser fetches the GraphiQL page itself, which
@@ -107,7 +90,7 @@ async def authenticate(request: Request) -> Principal:
 
     def lookup() -> Principal | None:
         with runtime.cursor() as curs:
-            return principal_for(curs, token)
+            return principal_for(runtime.app, curs, token)
 
     principal = await run_in_threadpool(lookup)
     if principal is None:

@@ -22,6 +22,7 @@ from api.audit import RecordedEvent, plain, recorded_events, replay_rows
 from api.database import Database
 from domain.application import BackOffice
 from domain.instruments import instrument_id
+from domain.privacy import FULL
 from projections import clients as client_model
 from projections import instruments as instrument_model
 from projections import orders as order_model
@@ -87,7 +88,7 @@ def _event_json(r: RecordedEvent) -> dict[str, Any]:
         "branch": e.branch_id,
         "reason": e.reason,
         "correlation_id": str(e.correlation_id),
-        "fields": r.fields(True),
+        "fields": r.fields(FULL),
         "chain_hash": r.chain_hash,
     }
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, uuid4, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -17,9 +17,12 @@ from api.database import Database, resolve
 from api.migrate import migrate
 from api.settings import Settings
 from api.store import open_application
-from domain.application import BackOffice, ClientPolicy, CommandResult
-from domain.clients import QualifiedThresholds
-from domain.envelope import SYSTEM_ACTOR, SYSTEM_ROLE, Command
+from domain.application import BackOffice, CommandResult
+from domain.clients import ClientPolicy, QualifiedThresholds
+from domain.commands import Command
+from domain.envelope import SYSTEM_ACTOR, CommandContext
+from domain.policy import Policy, TimePolicy
+from domain.retention import SetRetentionPresets
 from projections.registry import all_models
 from projections.runner import ProjectionRunner
 
@@ -53,6 +56,38 @@ class Runtime:
         """The branch's calendar date at ``moment`` (BRANCH_TIMEZONE, default Asia/Shanghai)."""
         return moment.astimezone(ZoneInfo(self.settings.branch_timezone)).date()
 
+    def context(
+        self,
+        actor: UUID,
+        *,
+        correlation_id: UUID | None = None,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
+    ) -> CommandContext:
+        """The context of one command given now by ``actor``."""
+        now = self.clock()
+        correlation = correlation_id or uuid4()
+        return CommandContext(
+            actor=actor,
+            occurred_at=now,
+            business_date=self.business_date(now),
+            correlation_id=correlation,
+            causation_id=correlation,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            expected_version=expected_version,
+        )
+
+    def system(self, command: Command, reason: str, key: str | None = None) -> CommandResult:
+        """Run a command given by the operator on the command line (not by a staff member)."""
+        # A keyed command keeps its correlation id across retries; others get a fresh one.
+        correlation = uuid5(NAMESPACE_URL, f"backoffice:cli:{key}") if key else None
+        context = self.context(
+            SYSTEM_ACTOR, correlation_id=correlation, reason=reason, idempotency_key=key
+        )
+        return self.app.execute(command, context)
+
     def close(self) -> None:
         """Stop the runner and close the pool."""
         self.runner.stop()
@@ -67,42 +102,33 @@ def open_runtime(
     if run_migrations:
         migrate(db)
     app = open_application(db, pool_size=settings.pool_size, cipher_key=settings.cipher_key)
-    app.client_policy = ClientPolicy(
-        risk_validity_months=settings.risk_validity_months,
-        qualified=QualifiedThresholds(
-            individual_family_financial_assets=settings.qualified_individual_assets,
-            institution_net_assets=settings.qualified_institution_net_assets,
-        ),
-    )
+    app.policy = policy_from(settings)
     runner = ProjectionRunner(app, all_models(), db.url, batch_size=settings.projection_batch_size)
     return Runtime(settings=settings, database=db, app=app, runner=runner)
 
 
-def system_command(runtime: Runtime, reason: str, key: str | None = None) -> Command:
-    """A command given by the operator on the command line (not by a staff member)."""
-    # A keyed command keeps its correlation id across retries; others get a fresh one.
-    correlation = uuid5(NAMESPACE_URL, f"backoffice:cli:{key}") if key else uuid4()
-    now = runtime.clock()
-    return Command(
-        actor=SYSTEM_ACTOR,
-        actor_roles=frozenset({SYSTEM_ROLE}),
-        branch_id="HQ",
-        occurred_at=now,
-        business_date=runtime.business_date(now),
-        correlation_id=correlation,
-        causation_id=correlation,
-        reason=reason,
-        idempotency_key=key,
+def policy_from(settings: Settings) -> Policy:
+    """The domain's configurable numbers, from the settings."""
+    return Policy(
+        clients=ClientPolicy(
+            risk_validity_months=settings.risk_validity_months,
+            qualified=QualifiedThresholds(
+                individual_family_financial_assets=settings.qualified_individual_assets,
+                institution_net_assets=settings.qualified_institution_net_assets,
+            ),
+        ),
+        times=TimePolicy(
+            timezone=ZoneInfo(settings.branch_timezone),
+            backdate_days=settings.backdate_days,
+        ),
     )
 
 
-def adopt_configured_retention(runtime: Runtime) -> CommandResult | None:
+def adopt_configured_retention(runtime: Runtime) -> CommandResult:
     """Record the RETENTION_PRESETS configuration as the policy in force, if it is not already
     (the policy changes only by a recorded event; configuration is what asks for the change)."""
     presets = [p for p in runtime.settings.retention_presets.split(",") if p.strip()]
-    return runtime.app.set_retention_presets(
-        system_command(
-            runtime, f"configuration RETENTION_PRESETS={runtime.settings.retention_presets}"
-        ),
-        presets=presets,
+    return runtime.system(
+        SetRetentionPresets(presets=presets),
+        f"configuration RETENTION_PRESETS={runtime.settings.retention_presets}",
     )

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     )
     projection_batch_size: int = 500
     pool_size: int = 5
+    backdate_days: int = Field(
+        default=0,
+        ge=0,
+        le=30,
+        description="business days an order, fill or signature may be back-dated (0: same day)",
+    )
     risk_validity_months: int = Field(default=24, ge=1, description="risk assessment validity")
     qualified_individual_assets: Decimal = Field(
         default=Decimal("1000000"), description="qualified investor: family financial assets"

@@ -31,15 +31,15 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
             # A second insert of the same key violates the primary key: the whole
             # transaction, events included, rolls back and the caller replays.
             curs.execute(
-                "INSERT INTO backoffice_commands"
-                " (idempotency_key, command, actor, aggregate_id, aggregate_version)"
-                " VALUES (%s, %s, %s, %s, %s)",
+                "INSERT INTO backoffice_commands (idempotency_key, command, actor, aggregate_id,"
+                " aggregate_version, fingerprint) VALUES (%s, %s, %s, %s, %s, %s)",
                 (
                     record.idempotency_key,
                     record.command,
                     record.actor,
                     record.aggregate_id,
                     record.aggregate_version,
+                    record.fingerprint,
                 ),
             )
         super()._insert_events(curs, stored_events, **kwargs)
@@ -48,7 +48,8 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
         """The command saved under this key, and the position of its event."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
-                "SELECT c.command, c.actor, c.aggregate_id, c.aggregate_version, e.notification_id"
+                "SELECT c.command, c.actor, c.aggregate_id, c.aggregate_version, c.fingerprint,"
+                " e.notification_id"
                 " FROM backoffice_commands c LEFT JOIN backoffice_events e"
                 " ON e.originator_id = c.aggregate_id"
                 " AND e.originator_version = c.aggregate_version"
@@ -64,6 +65,7 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
             UUID(str(row["actor"])),
             UUID(str(row["aggregate_id"])),
             int(row["aggregate_version"]),
+            row["fingerprint"],
         )
         return record, row["notification_id"]
 

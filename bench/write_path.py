@@ -25,8 +25,10 @@ from api.app import create_app
 from api.auth import new_token, token_hash
 from api.database import resolve
 from api.migrate import migrate
-from api.runtime import open_runtime, system_command
+from api.runtime import open_runtime
 from api.settings import get_settings
+from domain.access import Role
+from domain.staff import IssueToken, RegisterStaff
 
 
 @contextmanager
@@ -75,28 +77,25 @@ def main(n: int) -> None:
                 lambda _: conn.execute("INSERT INTO raw_inserts (body) VALUES (%s)", (b"x" * 300,)),
             )
         bare = rate(
-            "BackOffice.register_staff (library + chain)",
+            "BackOffice RegisterStaff (pipeline + library + chain)",
             n,
-            lambda i: runtime.app.register_staff(
-                system_command(runtime, "bench"),
-                staff_id=uuid.uuid4(),
-                name=f"B{i}",
-                branch="SH01",
-                roles=["trader"],
+            lambda i: runtime.system(
+                RegisterStaff(
+                    staff_id=uuid.uuid4(), name=f"B{i}", branch="SH01", roles=[Role.TRADER]
+                ),
+                "bench",
             ),
         )
         admin = uuid.uuid4()
-        runtime.app.register_staff(
-            system_command(runtime, "bench"), staff_id=admin, name="A", branch="HQ", roles=["admin"]
+        runtime.system(
+            RegisterStaff(staff_id=admin, name="A", branch="HQ", roles=[Role.ADMIN]), "bench"
         )
         token = new_token()
-        r = runtime.app.issue_token(
-            system_command(runtime, "bench"), staff_id=admin, token_hash=token_hash(token)
-        )
+        r = runtime.system(IssueToken(staff_id=admin, token_hash=token_hash(token)), "bench")
         runtime.runner.sync(r.position or 0)
         mutation = (
             'mutation($n: String!) { registerStaff(input: {name: $n, branch: "SH01",'
-            ' roles: ["trader"]}) { __typename } }'
+            " roles: [TRADER]}) { __typename } }"
         )
         with (
             serving(create_app(runtime, run_projections=False)) as base,

@@ -1,11 +1,26 @@
-"""Who may do what: a plain policy over roles, shared by the API and the CLI."""
+"""Who may do what: the roles, and a plain policy over them shared by the API and the CLI."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 from domain.envelope import SYSTEM_ROLE
-from domain.staff import Role
+
+
+class Role(StrEnum):
+    """The roles of DESIGN §4 (Staff)."""
+
+    MARKETING = "marketing"
+    ACCOUNT_MANAGER = "account_manager"
+    TRADER = "trader"
+    CUSTOMER_SERVICE = "customer_service"
+    RISK = "risk"
+    FINANCE = "finance"
+    BRANCH_MANAGER = "branch_manager"
+    HEAD_OFFICE = "head_office"
+    AUDITOR = "auditor"
+    REGULATOR = "regulator"
+    ADMIN = "admin"
 
 
 class Permission(StrEnum):

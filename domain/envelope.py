@@ -1,18 +1,22 @@
-"""The envelope every event carries: who did it, in which role and branch, why, and when."""
+"""The envelope every event carries (who did it, in which role and branch, why, and when), the
+context a command is given in, and the base class of every aggregate."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic, register_topic
 
-from domain.errors import ValidationError
+from domain.errors import Code, ValidationError
 
 #: The actor of commands given on the operator's command line, not by a staff member.
 SYSTEM_ACTOR = UUID(int=0)
 SYSTEM_ROLE = "system"
+SYSTEM_BRANCH = "HQ"
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,9 @@ class Envelope:
 
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None:
-            raise ValidationError("occurred_at must carry a time zone", "occurred_at")
+            raise ValidationError(
+                "occurred_at must carry a time zone", "occurred_at", Code.TIME_ZONE_REQUIRED
+            )
 
     @property
     def today(self) -> date:
@@ -40,26 +46,30 @@ class Envelope:
 
 
 @dataclass(frozen=True)
-class Command:
-    """What the edge knows of one request: the principal, the ids, the clock reading."""
+class CommandContext:
+    """What the edge knows of one command besides its value: who gives it, when (the clock
+    is read at the edge), the ids that tie it to a request, and the caller's options."""
 
     actor: UUID
-    actor_roles: frozenset[str]
-    branch_id: str
     occurred_at: datetime
     correlation_id: UUID
     causation_id: UUID
+    business_date: date | None = None
     reason: str | None = None
     idempotency_key: str | None = None
     expected_version: int | None = None
-    business_date: date | None = None
 
-    def envelope(self, role: str) -> Envelope:
-        """The envelope for events this command emits while acting in ``role``."""
+    @property
+    def is_system(self) -> bool:
+        """True for the operator on the command line."""
+        return self.actor == SYSTEM_ACTOR
+
+    def envelope(self, role: str, branch: str) -> Envelope:
+        """The envelope of events this command emits while acting in ``role`` for ``branch``."""
         return Envelope(
             actor=self.actor,
             actor_role=role,
-            branch_id=self.branch_id,
+            branch_id=branch,
             correlation_id=self.correlation_id,
             causation_id=self.causation_id,
             occurred_at=self.occurred_at,
@@ -72,17 +82,32 @@ class EnvelopeMissing(TypeError):
     """An event class was declared without the ``envelope`` field."""
 
 
-class BackofficeAggregate(Aggregate):
-    """Base of every aggregate: refuses to define or trigger an event without an envelope."""
+#: Topics under which events of moved classes were stored before (old topic per class).
+LEGACY_TOPICS: dict[type[Any], str] = {}
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+
+class BackofficeAggregate(Aggregate):
+    """Base of every aggregate: refuses to define or trigger an event without an envelope.
+
+    An aggregate whose module moved names its old module with ``formerly``: events stored under
+    the old topics keep resolving to the classes (stored events are never reinterpreted), and
+    ``topics_of`` gives both topics to read models that filter the log by topic.
+    """
+
+    def __init_subclass__(cls, formerly: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
         for event_class in event_classes(cls):
             if "envelope" not in getattr(event_class, "__dataclass_fields__", {}):
                 raise EnvelopeMissing(
                     f"{event_class.__qualname__} has no 'envelope' field: every event of "
                     f"{cls.__name__} must take 'envelope: Envelope'"
                 )
+        if formerly is not None:
+            for moved in (cls, *event_classes(cls)):
+                old = f"{formerly}:{moved.__qualname__}"
+                if old != get_topic(moved):
+                    register_topic(old, moved)
+                    LEGACY_TOPICS[moved] = old
 
     def trigger_event(self, event_class: type[object], **kwargs: object) -> None:
         if not isinstance(kwargs.get("envelope"), Envelope):
@@ -94,6 +119,12 @@ class BackofficeAggregate(Aggregate):
         if not isinstance(kwargs.get("envelope"), Envelope):
             raise EnvelopeMissing(f"{event_class.__qualname__} created without an Envelope")
         return super()._create(event_class, **kwargs)  # type: ignore[arg-type]
+
+
+def topics_of(event_class: type[Any]) -> tuple[str, ...]:
+    """Every topic events of this class are stored under (the current one first)."""
+    legacy = LEGACY_TOPICS.get(event_class)
+    return (get_topic(event_class),) if legacy is None else (get_topic(event_class), legacy)
 
 
 def event_classes(aggregate_class: type[Aggregate]) -> list[type[Aggregate.Event]]:

@@ -12,7 +12,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from domain.envelope import Envelope
-from projections.base import ReadModel, upsert
+from projections.base import ReadModel, col, upsert
 
 
 def event_type(event: object) -> tuple[str, str]:
@@ -25,10 +25,12 @@ class AuditModel(ReadModel):
     """Rows in ``audit_log``: every event of every aggregate, present and future."""
 
     name = "audit"
-    topics = ()  # all of them
     tables = ("audit_log",)
+    reads_everything = True
 
-    def apply(self, curs: Cursor[DictRow], event: DomainEventProtocol[Any], position: int) -> None:
+    def apply_any(
+        self, curs: Cursor[DictRow], event: DomainEventProtocol[Any], position: int
+    ) -> None:
         envelope = getattr(event, "envelope", None)
         if not isinstance(envelope, Envelope):
             raise TypeError(f"{type(event).__qualname__} at {position} has no envelope")
@@ -57,34 +59,35 @@ class AuditModel(ReadModel):
 
 @dataclass(frozen=True)
 class AuditFilter:
-    """Filters of the audit stream; None means any."""
+    """Filters of the audit trail; a filter left out matches every event. Times are the
+    recording clock (when the store recorded the event)."""
 
-    event_type: str | None = None
-    aggregate_type: str | None = None
-    actor: UUID | None = None
-    branch: str | None = None
-    recorded_from: datetime | None = None
-    recorded_to: datetime | None = None
-    originator_id: UUID | None = None
+    event_type: str | None = col("Only this event type, e.g. Order.Reviewed.", default=None)
+    aggregate_type: str | None = col("Only this kind of record, e.g. Client.", default=None)
+    actor: UUID | None = col("Only events caused by this staff member.", default=None)
+    branch: str | None = col("Only events given in this branch.", default=None)
+    recorded_from: datetime | None = col("Recorded at or after this time.", default=None)
+    recorded_to: datetime | None = col("Recorded before this time.", default=None)
+    originator_id: UUID | None = col("Only events of this record.", default=None)
 
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One row of the audit trail."""
+    """One entry of the audit trail: an event's envelope."""
 
-    notification_id: int
-    originator_id: UUID
-    originator_version: int
-    aggregate_type: str
-    event_type: str
-    actor: UUID
-    actor_role: str
-    branch: str
-    occurred_at: datetime
-    recorded_at: datetime
-    reason: str | None
-    correlation_id: UUID
-    causation_id: UUID
+    notification_id: int = col("The event's position in the log.")
+    originator_id: UUID = col("The record the event belongs to.")
+    originator_version: int = col("The record's version after the event.")
+    aggregate_type: str = col("The kind of record, e.g. Client.")
+    event_type: str = col("The event's type, e.g. Client.Registered.")
+    actor: UUID = col("Who caused it (all zeros: the operator on the command line).")
+    actor_role: str = col("The role they acted in.")
+    branch: str = col("The branch they acted for.")
+    occurred_at: datetime = col("Business time, given with the command.")
+    recorded_at: datetime = col("When the store recorded it.")
+    reason: str | None = col("The reason given, if any.")
+    correlation_id: UUID = col("Ties together the events of one request.")
+    causation_id: UUID = col("What caused this event.")
 
 
 _COLUMNS = tuple(AuditEntry.__dataclass_fields__)

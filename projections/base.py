@@ -1,10 +1,16 @@
-"""What a read model is: a name, the event topics it reads, the tables it owns, and how one
-event changes its rows. The runner does the rest (batching, tracking, locking)."""
+"""What a read model is: a name, the tables it owns, and a handler per event class it reads
+(the topics it subscribes to follow from its handlers). The runner does the rest (batching,
+tracking, locking)."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+import dataclasses
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Generic, TypeVar, get_args, get_type_hints
+from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
@@ -12,19 +18,114 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from domain.envelope import topics_of
+
 TRACKING_TABLE = "projection_tracking"
+Row = TypeVar("Row")
+Handler = Callable[[Any, Cursor[DictRow], Any, int], None]
 
 
-class ReadModel(ABC):
-    """One read model. Subclasses name their ``topics`` and ``tables`` and write in ``apply``."""
+def on(*event_classes: type[Any]) -> Callable[[Handler], Handler]:
+    """Mark a read model's method as the handler of these event classes."""
+
+    def mark(method: Handler) -> Handler:
+        method.__handles__ = event_classes  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+class ReadModel:
+    """One read model: ``name``, ``tables``, and methods marked ``@on(EventClass, …)`` that
+    write what an event (stored at ``position``) changes. ``reads_everything`` models (the
+    audit trail) get every event through ``apply_any``."""
 
     name: ClassVar[str]
-    topics: ClassVar[tuple[str, ...]]
     tables: ClassVar[tuple[str, ...]]
+    reads_everything: ClassVar[bool] = False
+    handlers: ClassVar[dict[type[Any], list[Handler]]]
+    topics: ClassVar[tuple[str, ...]]
 
-    @abstractmethod
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.handlers = {}
+        for klass in reversed(cls.__mro__):
+            for value in vars(klass).values():
+                for event_class in getattr(value, "__handles__", ()):
+                    cls.handlers.setdefault(event_class, []).append(value)
+        # The log is read filtered by topic: an event class without a handler is never read.
+        cls.topics = (
+            ()
+            if cls.reads_everything
+            else tuple(topic for event_class in cls.handlers for topic in topics_of(event_class))
+        )
+
     def apply(self, curs: Cursor[DictRow], event: DomainEventProtocol[Any], position: int) -> None:
         """Write what ``event`` (stored at ``position``) changes in this model's tables."""
+        handlers = self.handlers.get(type(event))
+        if handlers is not None:
+            for handler in handlers:
+                handler(self, curs, event, position)
+        elif self.reads_everything:
+            self.apply_any(curs, event, position)
+        else:
+            raise LookupError(f"read model {self.name} has no handler for {type(event).__name__}")
+
+    def apply_any(
+        self, curs: Cursor[DictRow], event: DomainEventProtocol[Any], position: int
+    ) -> None:
+        """For models that read every event: write what one event changes."""
+        raise NotImplementedError
+
+
+class Evolver(Generic[Row]):
+    """A read model's pure ``evolve(row, event, position) -> row``, one function per event
+    class, so that the events a model reads follow from the functions it has."""
+
+    def __init__(self) -> None:
+        self.functions: dict[type[Any], Callable[[Row | None, Any, int], Row]] = {}
+
+    def on(
+        self, *event_classes: type[Any]
+    ) -> Callable[[Callable[[Row, Any, int], Row]], Callable[[Row, Any, int], Row]]:
+        """Register how these events change an existing row."""
+
+        def register(fn: Callable[[Row, Any, int], Row]) -> Callable[[Row, Any, int], Row]:
+            def existing(row: Row | None, event: Any, position: int) -> Row:
+                if row is None:
+                    raise LookupError(
+                        f"{type(event).__name__} for unknown record {event.originator_id}"
+                    )
+                stamped = replace(  # type: ignore[type-var]
+                    row, version=event.originator_version, position=position
+                )
+                return fn(stamped, event, position)
+
+            for event_class in event_classes:
+                self.functions[event_class] = existing
+            return fn
+
+        return register
+
+    def creates(
+        self, event_class: type[Any]
+    ) -> Callable[[Callable[[Any, int], Row]], Callable[[Any, int], Row]]:
+        """Register how the creation event makes the row."""
+
+        def register(fn: Callable[[Any, int], Row]) -> Callable[[Any, int], Row]:
+            self.functions[event_class] = lambda _row, event, position: fn(event, position)
+            return fn
+
+        return register
+
+    @property
+    def events(self) -> tuple[type[Any], ...]:
+        """The event classes this function handles."""
+        return tuple(self.functions)
+
+    def __call__(self, row: Row | None, event: Any, position: int) -> Row:
+        """The row after ``event``; a row is a pure function of the one before it."""
+        return self.functions[type(event)](row, event, position)
 
 
 class ReadModelView(PostgresTrackingRecorder):
@@ -64,3 +165,47 @@ def select_one(
     """The one row of ``table`` matching ``where`` (a SQL condition with %s placeholders)."""
     curs.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}", params)  # noqa: S608
     return curs.fetchone()
+
+
+def col(doc: str, **options: Any) -> Any:
+    """A read-model field with its description (the GraphQL type that mirrors the row shows
+    it); ``enum=`` names the closed vocabulary of a text column."""
+    metadata: dict[str, Any] = {"doc": doc}
+    if "enum" in options:
+        metadata["enum"] = options.pop("enum")
+    return dataclasses.field(metadata=metadata, **options)
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-ready copy of nested rows (dataclasses, lists, dates, decimals, ids)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    return value
+
+
+def from_json(cls: type[Row], data: dict[str, Any]) -> Row:
+    """A nested row of ``cls`` from the JSON ``to_json`` made of it."""
+    hints = get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        raw = data.get(f.name)
+        kind = next((t for t in get_args(hints[f.name]) if t is not type(None)), hints[f.name])
+        if raw is None or not isinstance(raw, str) or kind is str:
+            values[f.name] = raw
+        elif kind is datetime:
+            values[f.name] = datetime.fromisoformat(raw)
+        elif kind is date:
+            values[f.name] = date.fromisoformat(raw)
+        elif kind is Decimal:
+            values[f.name] = Decimal(raw)
+        elif kind is UUID:
+            values[f.name] = UUID(raw)
+        else:
+            values[f.name] = raw
+    return cls(**values)

@@ -3,184 +3,296 @@ clients-developed KPI."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from domain.clients import Client, ClientStatus
-from domain.identity import DocumentType
-from projections.base import ReadModel, select_one, upsert
-from projections.paging import BadCursor, Page, check_first, decode_cursor, encode_cursor
+from domain.clients import (
+    AgreementType,
+    Client,
+    ClientStatus,
+    ClientType,
+    InvestorClass,
+    RiskLevel,
+    SourceChannel,
+)
+from domain.clients.identity import DocumentType
+from domain.clients.rules import IdentityOnRecord, status_after_unfreeze, supersedes
+from domain.instruments import Board
+from projections.base import (
+    Evolver,
+    ReadModel,
+    col,
+    from_json,
+    on,
+    select_one,
+    to_json,
+    upsert,
+)
+from projections.paging import Key, Page, keyset, like_prefix
 
-#: At most this share of individual clients may be on documents other than the 18-digit ID.
-NON_RESIDENT_ID_LIMIT = Decimal("0.03")
+
+@dataclass(frozen=True)
+class Contact:
+    """Phones and addresses, as last recorded."""
+
+    mobile: str | None = col("Mobile number.")
+    landline: str | None = col("Landline number.")
+    id_address: str = col("Address on the identity document.")
+    mailing_address: str = col("Where letters go.")
+    recorded_at: datetime = col("When these details were recorded.")
+
+
+@dataclass(frozen=True)
+class BeneficialOwner:
+    """A beneficial owner of the client."""
+
+    name: str = col("The owner's name.")
+    document_type: str = col("The owner's identity document type.", enum=DocumentType)
+    document_number: str = col("The owner's document number.")
+    share: Decimal = col("Percentage owned.")
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """An agreement the client signed."""
+
+    agreement_type: str = col("Which agreement.", enum=AgreementType)
+    version: str = col("The agreement's version.")
+    signed_on: date = col("The date it was signed.")
+
+
+@dataclass(frozen=True)
+class IdentityChangeRequest:
+    """A requested change of name or document, waiting for a supervisor."""
+
+    request_id: UUID = col("Names the request (approve or reject it by this id).")
+    real_name: str | None = col("The new name, if it changes.")
+    document_type: str | None = col("The new document type.", enum=DocumentType)
+    document_number: str | None = col("The new document number, if it changes.")
+    birth_date: date | None = col("The birth date the new document gives.")
+    evidence_ref: str = col("Where the original documents are filed.")
+    reason: str | None = col("Why the change was requested.")
+    requested_by: UUID = col("Who asked for it (may not decide it).")
+    requested_at: datetime = col("When it was requested.")
 
 
 @dataclass(frozen=True)
 class ClientRow:
-    """One row of ``clients``."""
+    """One row of ``clients``: a client as the directory and profile have it."""
 
-    id: UUID
-    client_type: str
-    name: str
-    source_channel: str
-    account_manager: UUID
-    branch: str
-    status: str
-    registered_at: datetime
-    version: int
-    position: int
-    identity_verified: bool = False
-    document_type: str | None = None
-    document_number: str | None = None
-    birth_date: date | None = None
-    risk_level: str | None = None
-    risk_assessed_on: date | None = None
-    risk_expires_on: date | None = None
-    classification: str | None = None
-    qualified: bool | None = None
-    account_number: str | None = None
-    opened_at: datetime | None = None
-    closed_on: date | None = None
-    contact: dict[str, Any] | None = None
-    beneficial_owners: list[dict[str, Any]] = field(default_factory=list)
-    agreements: list[dict[str, Any]] = field(default_factory=list)
-    pending_changes: list[dict[str, Any]] = field(default_factory=list)
-    trading_permissions: list[str] = field(default_factory=list)
-    processing_restricted: bool = False
+    id: UUID = col("The client's id.")
+    client_type: str = col("Individual or institution.", enum=ClientType)
+    name: str = col("Real name (the prospect's name until identity is recorded).")
+    source_channel: str = col("How the prospect came to the branch.", enum=SourceChannel)
+    account_manager: UUID = col("The account manager in charge.")
+    branch: str = col("The branch the client belongs to.")
+    status: str = col("Where the client is in the relationship.", enum=ClientStatus)
+    registered_at: datetime = col("When the prospect was registered.")
+    version: int = col("The record's version: pass it as expectedVersion.")
+    position: int = col("Notification id of the record's last event.")
+    identity_verified: bool = col("A real-name identity is on record.", default=False)
+    document_type: str | None = col("Identity document type.", enum=DocumentType, default=None)
+    document_number: str | None = col(
+        "Document number: the last four characters only, unless the role may see it whole.",
+        default=None,
+    )
+    birth_date: date | None = col("Birth date (only for roles that see identity).", default=None)
+    risk_level: str | None = col("Current risk level.", enum=RiskLevel, default=None)
+    risk_assessed_on: date | None = col("Date of the current risk assessment.", default=None)
+    risk_expires_on: date | None = col("The current assessment is valid until.", default=None)
+    classification: str | None = col(
+        "Ordinary or professional investor.", enum=InvestorClass, default=None
+    )
+    qualified: bool | None = col("Qualified investor, if assessed.", default=None)
+    account_number: str | None = col("The securities account, once opened.", default=None)
+    opened_at: datetime | None = col("When the account was opened.", default=None)
+    closed_on: date | None = col("When the relationship ended.", default=None)
+    contact: Contact | None = col("Phones and addresses (masked by role).", default=None)
+    beneficial_owners: list[BeneficialOwner] = col("Beneficial owners.", default_factory=list)
+    agreements: list[Agreement] = col("Agreements signed.", default_factory=list)
+    pending_changes: list[IdentityChangeRequest] = col(
+        "Identity changes waiting for a supervisor.", default_factory=list
+    )
+    trading_permissions: list[str] = col(
+        "Boards the client may trade that need a permission.", enum=Board, default_factory=list
+    )
+    processing_restricted: bool = col(
+        "After an erasure request: personal data only for auditors and regulators.",
+        default=False,
+    )
 
 
-def evolve(row: ClientRow | None, event: DomainEventProtocol[Any], position: int) -> ClientRow:
-    """The client row after ``event``: a pure function of the row before it."""
-    if isinstance(event, Client.Registered):
-        return ClientRow(
-            id=event.originator_id,
-            client_type=event.client_type,
-            name=event.name,
-            source_channel=event.source_channel,
-            account_manager=event.account_manager,
-            branch=event.branch,
-            status=ClientStatus.PROSPECT.value,
-            registered_at=event.envelope.occurred_at,
-            version=event.originator_version,
-            position=position,
-        )
-    if row is None:
-        raise LookupError(f"{type(event).__name__} for unknown client {event.originator_id}")
-    row = replace(row, version=event.originator_version, position=position)
-    at = event.envelope.occurred_at  # type: ignore[attr-defined]
-    if isinstance(event, Client.IdentityRecorded):
-        return replace(
-            row,
-            name=event.real_name,
-            identity_verified=True,
-            document_type=event.document_type,
-            document_number=event.document_number,
-            birth_date=event.birth_date,
-        )
-    if isinstance(event, Client.ContactRecorded):
-        return replace(
-            row,
-            contact={
-                "mobile": event.mobile,
-                "landline": event.landline,
-                "id_address": event.id_address,
-                "mailing_address": event.mailing_address,
-                "recorded_at": at.isoformat(),
-            },
-        )
-    if isinstance(event, Client.RiskAssessed):
-        return replace(
-            row,
-            risk_level=event.level,
-            risk_assessed_on=event.assessed_on,
-            risk_expires_on=event.expires_on,
-        )
-    if isinstance(event, Client.InvestorClassified):
-        return replace(row, classification=event.classification)
-    if isinstance(event, Client.QualifiedInvestorAssessed):
-        return replace(row, qualified=event.qualified)
-    if isinstance(event, Client.BeneficialOwnerAdded):
-        owner = {
-            "name": event.name,
-            "document_type": event.document_type,
-            "document_number": event.document_number,
-            "share": str(event.share),
-        }
-        return replace(row, beneficial_owners=[*row.beneficial_owners, owner])
-    if isinstance(event, Client.AgreementSigned):
-        agreement = {
-            "agreement_type": event.agreement_type,
-            "version": event.version,
-            "signed_on": event.signed_on.isoformat(),
-        }
-        return replace(row, agreements=[*row.agreements, agreement])
-    if isinstance(event, Client.AccountOpened):
-        return replace(
-            row, account_number=event.account_number, opened_at=at, status=ClientStatus.ACTIVE.value
-        )
-    if isinstance(event, Client.IdentityChangeRequested):
-        change = {
-            "request_id": str(event.request_id),
-            "real_name": event.real_name,
-            "document_type": event.document_type,
-            "document_number": event.document_number,
-            "birth_date": event.birth_date.isoformat() if event.birth_date else None,
-            "evidence_ref": event.evidence_ref,
-            "reason": event.envelope.reason,
-            "requested_by": str(event.envelope.actor),
-            "requested_at": at.isoformat(),
-        }
-        return replace(row, pending_changes=[*row.pending_changes, change])
-    if isinstance(event, Client.IdentityChangeApproved):
-        change = next(c for c in row.pending_changes if c["request_id"] == str(event.request_id))
-        rest = [c for c in row.pending_changes if c is not change]
-        row = replace(row, pending_changes=rest)
-        if change["real_name"] is not None:
-            row = replace(row, name=change["real_name"])
-        if change["document_number"] is not None:
-            birth = change["birth_date"]
-            row = replace(
-                row,
-                document_type=change["document_type"],
-                document_number=change["document_number"],
-                birth_date=date.fromisoformat(birth) if birth else None,
-            )
-        return row
-    if isinstance(event, Client.IdentityChangeRejected):
-        rid = str(event.request_id)
-        return replace(
-            row, pending_changes=[c for c in row.pending_changes if c["request_id"] != rid]
-        )
-    if isinstance(event, Client.TradingPermissionGranted):
-        return replace(row, trading_permissions=[*row.trading_permissions, event.board])
-    if isinstance(event, Client.ProcessingRestricted):
-        return replace(row, processing_restricted=True)
-    if isinstance(event, Client.Frozen):
-        return replace(row, status=ClientStatus.FROZEN.value)
-    if isinstance(event, Client.Unfrozen):
-        active = row.account_number is not None
-        status = ClientStatus.ACTIVE if active else ClientStatus.PROSPECT
-        return replace(row, status=status.value)
-    if isinstance(event, Client.Closed):
-        return replace(row, status=ClientStatus.CLOSED.value, closed_on=event.relationship_ended_on)
+evolve: Evolver[ClientRow] = Evolver()
+
+
+@evolve.creates(Client.Registered)
+def _registered(e: Client.Registered, position: int) -> ClientRow:
+    return ClientRow(
+        id=e.originator_id,
+        client_type=e.client_type,
+        name=e.name,
+        source_channel=e.source_channel,
+        account_manager=e.account_manager,
+        branch=e.branch,
+        status=ClientStatus.PROSPECT.value,
+        registered_at=e.envelope.occurred_at,
+        version=e.originator_version,
+        position=position,
+    )
+
+
+@evolve.on(Client.IdentityRecorded)
+def _identity(row: ClientRow, e: Client.IdentityRecorded, _: int) -> ClientRow:
+    return replace(
+        row,
+        name=e.real_name,
+        identity_verified=True,
+        document_type=e.document_type,
+        document_number=e.document_number,
+        birth_date=e.birth_date,
+    )
+
+
+@evolve.on(Client.ContactRecorded)
+def _contact(row: ClientRow, e: Client.ContactRecorded, _: int) -> ClientRow:
+    fields = ("mobile", "landline", "id_address", "mailing_address")
+    contact = Contact(**{k: getattr(e, k) for k in fields}, recorded_at=e.envelope.occurred_at)
+    return replace(row, contact=contact)
+
+
+@evolve.on(Client.RiskAssessed)
+def _risk(row: ClientRow, e: Client.RiskAssessed, _: int) -> ClientRow:
+    if not supersedes(e.assessed_on, row.risk_assessed_on):
+        return row  # an older assessment is history, not the current one
+    return replace(
+        row, risk_level=e.level, risk_assessed_on=e.assessed_on, risk_expires_on=e.expires_on
+    )
+
+
+@evolve.on(Client.InvestorClassified)
+def _classified(row: ClientRow, e: Client.InvestorClassified, _: int) -> ClientRow:
+    return replace(row, classification=e.classification)
+
+
+@evolve.on(Client.QualifiedInvestorAssessed)
+def _qualified(row: ClientRow, e: Client.QualifiedInvestorAssessed, _: int) -> ClientRow:
+    return replace(row, qualified=e.qualified)
+
+
+@evolve.on(Client.BeneficialOwnerAdded)
+def _owner(row: ClientRow, e: Client.BeneficialOwnerAdded, _: int) -> ClientRow:
+    owner = BeneficialOwner(e.name, e.document_type, e.document_number, e.share)
+    return replace(row, beneficial_owners=[*row.beneficial_owners, owner])
+
+
+@evolve.on(Client.AgreementSigned)
+def _agreement(row: ClientRow, e: Client.AgreementSigned, _: int) -> ClientRow:
+    agreement = Agreement(e.agreement_type, e.version, e.signed_on)
+    return replace(row, agreements=[*row.agreements, agreement])
+
+
+@evolve.on(Client.AccountOpened)
+def _opened(row: ClientRow, e: Client.AccountOpened, _: int) -> ClientRow:
+    return replace(
+        row,
+        account_number=e.account_number,
+        opened_at=e.envelope.occurred_at,
+        status=ClientStatus.ACTIVE.value,
+    )
+
+
+@evolve.on(Client.IdentityChangeRequested)
+def _change_requested(row: ClientRow, e: Client.IdentityChangeRequested, _: int) -> ClientRow:
+    change = IdentityChangeRequest(
+        request_id=e.request_id,
+        real_name=e.real_name,
+        document_type=e.document_type,
+        document_number=e.document_number,
+        birth_date=e.birth_date,
+        evidence_ref=e.evidence_ref,
+        reason=e.envelope.reason,
+        requested_by=e.envelope.actor,
+        requested_at=e.envelope.occurred_at,
+    )
+    return replace(row, pending_changes=[*row.pending_changes, change])
+
+
+@evolve.on(Client.IdentityChangeApproved)
+def _change_approved(row: ClientRow, e: Client.IdentityChangeApproved, _: int) -> ClientRow:
+    change = next(c for c in row.pending_changes if c.request_id == e.request_id)
+    now = IdentityOnRecord(row.name, row.document_type, row.document_number, row.birth_date)
+    now = now.after(change.__dict__)
+    return replace(
+        row,
+        pending_changes=[c for c in row.pending_changes if c is not change],
+        name=now.name,
+        document_type=now.document_type,
+        document_number=now.document_number,
+        birth_date=now.birth_date,
+    )
+
+
+@evolve.on(Client.IdentityChangeRejected)
+def _change_rejected(row: ClientRow, e: Client.IdentityChangeRejected, _: int) -> ClientRow:
+    rest = [c for c in row.pending_changes if c.request_id != e.request_id]
+    return replace(row, pending_changes=rest)
+
+
+@evolve.on(Client.TradingPermissionGranted)
+def _permission(row: ClientRow, e: Client.TradingPermissionGranted, _: int) -> ClientRow:
+    return replace(row, trading_permissions=[*row.trading_permissions, e.board])
+
+
+@evolve.on(Client.ProcessingRestricted)
+def _restricted(row: ClientRow, _e: object, _: int) -> ClientRow:
+    return replace(row, processing_restricted=True)
+
+
+@evolve.on(Client.ErasureRequested)
+def _erasure(row: ClientRow, _e: object, _: int) -> ClientRow:
     return row
 
 
+@evolve.on(Client.Frozen)
+def _frozen(row: ClientRow, _e: object, _: int) -> ClientRow:
+    return replace(row, status=ClientStatus.FROZEN.value)
+
+
+@evolve.on(Client.Unfrozen)
+def _unfrozen(row: ClientRow, _e: object, _: int) -> ClientRow:
+    return replace(row, status=status_after_unfreeze(row.account_number is not None).value)
+
+
+@evolve.on(Client.Closed)
+def _closed(row: ClientRow, e: Client.Closed, _: int) -> ClientRow:
+    return replace(row, status=ClientStatus.CLOSED.value, closed_on=e.relationship_ended_on)
+
+
 _COLUMNS = tuple(ClientRow.__dataclass_fields__)
-_JSON = {"contact", "beneficial_owners", "agreements", "pending_changes"}
+_NESTED: dict[str, type[Any]] = {
+    "contact": Contact,
+    "beneficial_owners": BeneficialOwner,
+    "agreements": Agreement,
+    "pending_changes": IdentityChangeRequest,
+}
 
 
 def _row(found: DictRow) -> ClientRow:
-    return ClientRow(**found)
+    values = dict(found)
+    for column, cls in _NESTED.items():
+        data = values[column]
+        if isinstance(data, list):
+            values[column] = [from_json(cls, item) for item in data]
+        elif data is not None:
+            values[column] = from_json(cls, data)
+    return ClientRow(**values)
 
 
 def get(curs: Cursor[DictRow], client_id: UUID) -> ClientRow | None:
@@ -191,9 +303,9 @@ def get(curs: Cursor[DictRow], client_id: UUID) -> ClientRow | None:
 
 def _save(curs: Cursor[DictRow], row: ClientRow) -> None:
     values = {c: getattr(row, c) for c in _COLUMNS}
-    for c in _JSON:
+    for c in _NESTED:
         if values[c] is not None:
-            values[c] = Jsonb(values[c])
+            values[c] = Jsonb(to_json(values[c]))
     upsert(curs, "clients", values)
 
 
@@ -201,32 +313,11 @@ class ClientModel(ReadModel):
     """Rows in ``clients``."""
 
     name = "clients"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (
-            Client.Registered,
-            Client.IdentityRecorded,
-            Client.ContactRecorded,
-            Client.RiskAssessed,
-            Client.InvestorClassified,
-            Client.QualifiedInvestorAssessed,
-            Client.BeneficialOwnerAdded,
-            Client.AgreementSigned,
-            Client.AccountOpened,
-            Client.IdentityChangeRequested,
-            Client.IdentityChangeApproved,
-            Client.IdentityChangeRejected,
-            Client.TradingPermissionGranted,
-            Client.ErasureRequested,
-            Client.ProcessingRestricted,
-            Client.Frozen,
-            Client.Unfrozen,
-            Client.Closed,
-        )
-    )
     tables = ("clients",)
 
-    def apply(self, curs: Cursor[DictRow], event: DomainEventProtocol[Any], position: int) -> None:
+    @on(*evolve.events)
+    def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
+        """The client's row."""
         _save(curs, evolve(get(curs, event.originator_id), event, position))
 
 
@@ -235,118 +326,49 @@ class ClientModel(ReadModel):
 
 @dataclass(frozen=True)
 class ClientFilter:
-    """Filters of the client directory; None means any."""
+    """Filters of the client directory; a filter left out matches every client."""
 
-    branch: str | None = None
-    status: str | None = None
-    risk_level: str | None = None
-    account_manager: UUID | None = None
-    name_prefix: str | None = None
+    branch: str | None = col(
+        "Only this branch (default: yours, or all for head office).", default=None
+    )
+    status: str | None = col("Only clients in this status.", enum=ClientStatus, default=None)
+    risk_level: str | None = col("Only this current risk level.", enum=RiskLevel, default=None)
+    account_manager: UUID | None = col("Only this account manager's clients.", default=None)
+    name_prefix: str | None = col(
+        "Names starting with this (never matches names hidden from you).", default=None
+    )
 
 
 def page(
-    curs: Cursor[DictRow], flt: ClientFilter, first: int, after: str | None
+    curs: Cursor[DictRow],
+    flt: ClientFilter,
+    first: int,
+    after: str | None,
+    *,
+    names_hidden: bool = False,
 ) -> Page[ClientRow]:
-    """Clients in registration order, ``first`` at a time after the cursor ``after``."""
-    where: list[str] = ["TRUE"]
-    params: list[Any] = []
-    for column, value in (
-        ("branch", flt.branch),
-        ("status", flt.status),
-        ("risk_level", flt.risk_level),
-        ("account_manager", flt.account_manager),
-    ):
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    if flt.name_prefix:
-        where.append("name LIKE %s")
-        params.append(
-            flt.name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
-    if after is not None:
-        key = decode_cursor(after)
-        if len(key) != 2:
-            raise BadCursor("cursor is not one this service handed out")
-        try:
-            where.append("(registered_at, id) > (%s, %s)")
-            params.extend([datetime.fromisoformat(str(key[0])), UUID(str(key[1]))])
-        except ValueError:
-            raise BadCursor("cursor is not one this service handed out") from None
-    curs.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM clients WHERE {' AND '.join(where)}"  # noqa: S608
-        " ORDER BY registered_at, id LIMIT %s",
-        [*params, check_first(first) + 1],
+    """Clients in registration order, ``first`` at a time after the cursor ``after``. With
+    ``names_hidden`` a name prefix never matches a client whose processing is restricted,
+    so hidden names cannot be guessed letter by letter."""
+    found = keyset(
+        curs,
+        table="clients",
+        columns=_COLUMNS,
+        where=[
+            ("branch = %s", flt.branch),
+            ("status = %s", flt.status),
+            ("risk_level = %s", flt.risk_level),
+            ("account_manager = %s", flt.account_manager),
+            (
+                "name LIKE %s" + (" AND NOT processing_restricted" if names_hidden else ""),
+                like_prefix(flt.name_prefix),
+            ),
+        ],
+        order=[Key("registered_at", datetime.fromisoformat), Key("id", UUID)],
+        first=first,
+        after=after,
     )
-    rows = [_row(r) for r in curs.fetchall()]
-    has_next = len(rows) > first
-    rows = rows[:first]
-    end = encode_cursor([rows[-1].registered_at.isoformat(), str(rows[-1].id)]) if rows else None
-    return Page(rows, end, has_next)
-
-
-@dataclass(frozen=True)
-class DocumentPolicy:
-    """Share of individual clients on documents other than the 18-digit ID, per branch."""
-
-    branch: str
-    individuals: int
-    other_documents: int
-    limit: Decimal = NON_RESIDENT_ID_LIMIT
-
-    @property
-    def share(self) -> Decimal:
-        """other_documents / individuals (0 when there are none)."""
-        if not self.individuals:
-            return Decimal(0)
-        return (Decimal(self.other_documents) / Decimal(self.individuals)).quantize(
-            Decimal("0.0001")
-        )
-
-    @property
-    def within_limit(self) -> bool:
-        """True when the share does not exceed the limit."""
-        return self.share <= self.limit
-
-
-def document_policy(curs: Cursor[DictRow], branch: str | None) -> list[DocumentPolicy]:
-    """The policy metric for one branch, or for every branch."""
-    curs.execute(
-        "SELECT branch, count(*) AS individuals,"
-        " count(*) FILTER (WHERE document_type <> %s) AS other_documents"
-        " FROM clients WHERE client_type = 'individual' AND identity_verified"
-        " AND status <> 'closed' AND (%s::text IS NULL OR branch = %s)"
-        " GROUP BY branch ORDER BY branch",
-        (DocumentType.RESIDENT_ID.value, branch, branch),
-    )
-    return [
-        DocumentPolicy(r["branch"], r["individuals"], r["other_documents"]) for r in curs.fetchall()
-    ]
-
-
-@dataclass(frozen=True)
-class ClientsDeveloped:
-    """Accounts opened by one account manager's clients in one month."""
-
-    account_manager: UUID
-    month: str
-    count: int
-
-
-def clients_developed(
-    curs: Cursor[DictRow], branch: str | None, year: int, timezone: str
-) -> list[ClientsDeveloped]:
-    """Accounts opened per account manager per month (months in the branch's time zone)."""
-    curs.execute(
-        "SELECT account_manager, to_char(opened_at AT TIME ZONE %s, 'YYYY-MM') AS month,"
-        " count(*) AS n FROM clients"
-        " WHERE opened_at IS NOT NULL"
-        " AND extract(year FROM opened_at AT TIME ZONE %s) = %s"
-        " AND (%s::text IS NULL OR branch = %s)"
-        " GROUP BY 1, 2 ORDER BY 2, 1",
-        (timezone, timezone, year, branch, branch),
-    )
-    return [ClientsDeveloped(r["account_manager"], r["month"], r["n"]) for r in curs.fetchall()]
+    return Page([_row(r) for r in found.items], found.end_cursor, found.has_next_page)
 
 
 def restricted_clients(curs: Cursor[DictRow]) -> set[UUID]:

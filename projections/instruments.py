@@ -6,64 +6,61 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from domain.instruments import Instrument, InstrumentStatus
-from projections.base import ReadModel, select_one, upsert
+from domain.instruments import Board, Instrument, InstrumentStatus, ProductRisk
+from projections.base import Evolver, ReadModel, col, on, select_one, upsert
 
 
 @dataclass(frozen=True)
 class InstrumentRow:
     """One row of ``instruments``."""
 
-    id: UUID
-    code: str
-    name: str
-    board: str
-    risk_level: str
-    board_lot: int
-    status: str
-    restricted: bool
-    version: int
-    position: int
+    id: UUID = col("The instrument's id (derived from its code).")
+    code: str = col("Security code with exchange, e.g. 600519.SH.")
+    name: str = col("Short name.")
+    board: str = col("Where it trades.", enum=Board)
+    risk_level: str = col("Product risk level, R1 (lowest) to R5.", enum=ProductRisk)
+    board_lot: int = col("Shares per board lot.")
+    status: str = col("Whether it may be traded.", enum=InstrumentStatus)
+    restricted: bool = col("On the restricted list (orders get flagged).")
+    version: int = col("The record's version.")
+    position: int = col("Notification id of the record's last event.")
 
 
-def evolve(
-    row: InstrumentRow | None, event: DomainEventProtocol[Any], position: int
-) -> InstrumentRow:
-    """The catalogue row after ``event``."""
-    if isinstance(event, Instrument.Listed):
-        return InstrumentRow(
-            event.originator_id,
-            event.code,
-            event.name,
-            event.board,
-            event.risk_level,
-            event.board_lot,
-            InstrumentStatus.LISTED.value,
-            False,
-            event.originator_version,
-            position,
-        )
-    if row is None:
-        raise LookupError(f"{type(event).__name__} for unknown instrument {event.originator_id}")
-    row = replace(row, version=event.originator_version, position=position)
-    if isinstance(event, Instrument.Revised):
-        return replace(
-            row,
-            name=event.name,
-            board=event.board,
-            risk_level=event.risk_level,
-            board_lot=event.board_lot,
-        )
-    if isinstance(event, Instrument.StatusChanged):
-        return replace(row, status=event.status)
-    if isinstance(event, Instrument.RestrictionChanged):
-        return replace(row, restricted=event.restricted)
-    return row
+evolve: Evolver[InstrumentRow] = Evolver()
+
+
+@evolve.creates(Instrument.Listed)
+def _listed(e: Instrument.Listed, position: int) -> InstrumentRow:
+    return InstrumentRow(
+        e.originator_id,
+        e.code,
+        e.name,
+        e.board,
+        e.risk_level,
+        e.board_lot,
+        InstrumentStatus.LISTED.value,
+        False,
+        e.originator_version,
+        position,
+    )
+
+
+@evolve.on(Instrument.Revised)
+def _revised(row: InstrumentRow, e: Instrument.Revised, _: int) -> InstrumentRow:
+    return replace(row, name=e.name, board=e.board, risk_level=e.risk_level, board_lot=e.board_lot)
+
+
+@evolve.on(Instrument.StatusChanged)
+def _status(row: InstrumentRow, e: Instrument.StatusChanged, _: int) -> InstrumentRow:
+    return replace(row, status=e.status)
+
+
+@evolve.on(Instrument.RestrictionChanged)
+def _restriction(row: InstrumentRow, e: Instrument.RestrictionChanged, _: int) -> InstrumentRow:
+    return replace(row, restricted=e.restricted)
 
 
 _COLUMNS = tuple(InstrumentRow.__dataclass_fields__)
@@ -92,18 +89,11 @@ class InstrumentModel(ReadModel):
     """Rows in ``instruments``."""
 
     name = "instruments"
-    topics = tuple(
-        get_topic(c)
-        for c in (
-            Instrument.Listed,
-            Instrument.Revised,
-            Instrument.StatusChanged,
-            Instrument.RestrictionChanged,
-        )
-    )
     tables = ("instruments",)
 
-    def apply(self, curs: Cursor[DictRow], event: DomainEventProtocol[Any], position: int) -> None:
+    @on(*evolve.events)
+    def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
+        """The instrument's row."""
         found = select_one(curs, "instruments", _COLUMNS, "id = %s", event.originator_id)
         row = evolve(None if found is None else InstrumentRow(**found), event, position)
         upsert(curs, "instruments", asdict(row))

@@ -3,140 +3,181 @@ trader KPIs."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from domain.orders import FlagStatus, Order, OrderStatus
-from projections.base import ReadModel, select_one, upsert
-from projections.paging import BadCursor, Page, check_first, decode_cursor, encode_cursor
+from domain.orders import (
+    AbnormalRule,
+    CancelCause,
+    FlagStatus,
+    Order,
+    OrderChannel,
+    OrderStatus,
+    OrderType,
+    ReasonCode,
+    Side,
+    fill_status,
+)
+from projections.base import Evolver, ReadModel, col, on, select_one, to_json, upsert
+from projections.paging import Key, Page, keyset
 
 
 @dataclass(frozen=True)
 class OrderRow:
-    """One row of ``orders``."""
+    """One row of ``orders``: an order as the blotter has it."""
 
-    id: UUID
-    client_id: UUID
-    branch: str
-    acting_person: str | None
-    account_number: str
-    instrument_code: str
-    side: str
-    quantity: int
-    order_type: str
-    limit_price: Decimal | None
-    channel: str
-    received_at: datetime
-    received_on: date
-    taken_by: UUID
-    status: str
-    flag_status: str
-    version: int
-    position: int
-    flag_rules: list[str] = field(default_factory=list)
-    risk_acknowledged: bool = False
-    reviewed_by: UUID | None = None
-    reviewed_at: datetime | None = None
-    reason_codes: list[str] = field(default_factory=list)
-    filled_quantity: int = 0
-    filled_amount: Decimal = Decimal(0)
-    last_executed_at: datetime | None = None
-    cancelled_quantity: int = 0
-    cancel_cause: str | None = None
-    fed_back_at: datetime | None = None
-    feedback_channel: str | None = None
-    archived_at: datetime | None = None
+    id: UUID = col("The order's id.")
+    client_id: UUID = col("The client who gave the instruction.")
+    branch: str = col("The client's branch.")
+    acting_person: str | None = col("Who gave the instruction when not the client.")
+    account_number: str = col("The securities account the order is for.")
+    instrument_code: str = col("The security, e.g. 600519.SH.")
+    side: str = col("Buy or sell.", enum=Side)
+    quantity: int = col("Shares ordered.")
+    order_type: str = col("Limit or market.", enum=OrderType)
+    limit_price: Decimal | None = col("The limit price (limit orders).")
+    channel: str = col("How the instruction came in.", enum=OrderChannel)
+    received_at: datetime = col("When the client gave it (business time, microseconds).")
+    received_on: date = col("The branch's business date of receipt.")
+    taken_by: UUID = col("The staff member who took it.")
+    status: str = col("Where the order is in its life.", enum=OrderStatus)
+    flag_status: str = col("Risk management's flag on it.", enum=FlagStatus)
+    version: int = col("The record's version: pass it as expectedVersion.")
+    position: int = col("Notification id of the record's last event.")
+    flag_rules: list[str] = col(
+        "The abnormal-trade rules it tripped.", enum=AbnormalRule, default_factory=list
+    )
+    risk_acknowledged: bool = col("The client signed the risk warning for it.", default=False)
+    reviewed_by: UUID | None = col("The trader who reviewed it.", default=None)
+    reviewed_at: datetime | None = col("When it was reviewed.", default=None)
+    reason_codes: list[str] = col(
+        "Why it was rejected (empty when accepted).", enum=ReasonCode, default_factory=list
+    )
+    filled_quantity: int = col("Shares executed so far.", default=0)
+    filled_amount: Decimal = col("Sum of quantity × price of the fills.", default=Decimal(0))
+    last_executed_at: datetime | None = col("Time of the latest fill.", default=None)
+    cancelled_quantity: int = col("Shares cancelled.", default=0)
+    cancel_cause: str | None = col("Why it was cancelled.", enum=CancelCause, default=None)
+    fed_back_at: datetime | None = col("When the result was reported to the client.", default=None)
+    feedback_channel: str | None = col(
+        "How the result was reported.", enum=OrderChannel, default=None
+    )
+    archived_at: datetime | None = col("When the file was closed.", default=None)
 
     @property
     def average_price(self) -> Decimal | None:
         """Volume-weighted price of the fills."""
-        if not self.filled_quantity:
-            return None
-        return (self.filled_amount / self.filled_quantity).quantize(Decimal("0.0001"))
+        return average_price(self.filled_amount, self.filled_quantity)
 
 
-def evolve(row: OrderRow | None, event: DomainEventProtocol[Any], position: int) -> OrderRow:
-    """The blotter row after ``event``: a pure function of the row before it."""
-    at: datetime = event.envelope.occurred_at  # type: ignore[attr-defined]
-    if isinstance(event, Order.Received):
-        return OrderRow(
-            id=event.originator_id,
-            client_id=event.client_id,
-            branch=event.branch,
-            acting_person=event.acting_person,
-            account_number=event.account_number,
-            instrument_code=event.instrument_code,
-            side=event.side,
-            quantity=event.quantity,
-            order_type=event.order_type,
-            limit_price=event.limit_price,
-            channel=event.channel,
-            received_at=event.received_at,
-            received_on=event.received_on,
-            taken_by=event.envelope.actor,
-            status=OrderStatus.RECEIVED.value,
-            flag_status=FlagStatus.NONE.value,
-            version=event.originator_version,
-            position=position,
-        )
-    if row is None:
-        raise LookupError(f"{type(event).__name__} for unknown order {event.originator_id}")
-    row = replace(row, version=event.originator_version, position=position)
-    if isinstance(event, Order.Flagged):
-        return replace(row, flag_status=FlagStatus.OPEN.value, flag_rules=list(event.rules))
-    if isinstance(event, Order.FlagCleared):
-        return replace(row, flag_status=FlagStatus.CLEARED.value)
-    if isinstance(event, Order.FlagEscalated):
-        return replace(row, flag_status=FlagStatus.ESCALATED.value)
-    if isinstance(event, Order.RiskDisclosureAcknowledged):
-        return replace(row, risk_acknowledged=True)
-    if isinstance(event, Order.Reviewed):
-        status = OrderStatus.ACCEPTED if event.accepted else OrderStatus.REJECTED
-        return replace(
-            row,
-            status=status.value,
-            reviewed_by=event.envelope.actor,
-            reviewed_at=at,
-            reason_codes=list(event.reason_codes),
-        )
-    if isinstance(event, Order.Filled):
-        filled = row.filled_quantity + event.quantity
-        status = OrderStatus.FILLED if filled == row.quantity else OrderStatus.PARTIALLY_FILLED
-        return replace(
-            row,
-            status=status.value,
-            filled_quantity=filled,
-            filled_amount=row.filled_amount + event.price * event.quantity,
-            last_executed_at=event.executed_at,
-        )
-    if isinstance(event, Order.Cancelled):
-        return replace(
-            row,
-            status=OrderStatus.CANCELLED.value,
-            cancelled_quantity=event.quantity,
-            cancel_cause=event.cause,
-        )
-    if isinstance(event, Order.FedBack):
-        return replace(row, fed_back_at=event.fed_back_at, feedback_channel=event.channel)
-    if isinstance(event, Order.Archived):
-        return replace(row, status=OrderStatus.ARCHIVED.value, archived_at=at)
-    return row
+def average_price(amount: Decimal, quantity: int) -> Decimal | None:
+    """Volume-weighted price of fills worth ``amount`` over ``quantity`` shares."""
+    if not quantity:
+        return None
+    return (amount / quantity).quantize(Decimal("0.0001"))
+
+
+evolve: Evolver[OrderRow] = Evolver()
+
+
+@evolve.creates(Order.Received)
+def _received(e: Order.Received, position: int) -> OrderRow:
+    return OrderRow(
+        id=e.originator_id,
+        client_id=e.client_id,
+        branch=e.branch,
+        acting_person=e.acting_person,
+        account_number=e.account_number,
+        instrument_code=e.instrument_code,
+        side=e.side,
+        quantity=e.quantity,
+        order_type=e.order_type,
+        limit_price=e.limit_price,
+        channel=e.channel,
+        received_at=e.received_at,
+        received_on=e.received_on,
+        taken_by=e.envelope.actor,
+        status=OrderStatus.RECEIVED.value,
+        flag_status=FlagStatus.NONE.value,
+        version=e.originator_version,
+        position=position,
+    )
+
+
+@evolve.on(Order.Flagged)
+def _flagged(row: OrderRow, e: Order.Flagged, _: int) -> OrderRow:
+    return replace(row, flag_status=FlagStatus.OPEN.value, flag_rules=list(e.rules))
+
+
+@evolve.on(Order.FlagCleared)
+def _cleared(row: OrderRow, _e: object, _: int) -> OrderRow:
+    return replace(row, flag_status=FlagStatus.CLEARED.value)
+
+
+@evolve.on(Order.FlagEscalated)
+def _escalated(row: OrderRow, _e: object, _: int) -> OrderRow:
+    return replace(row, flag_status=FlagStatus.ESCALATED.value)
+
+
+@evolve.on(Order.RiskDisclosureAcknowledged)
+def _acknowledged(row: OrderRow, _e: object, _: int) -> OrderRow:
+    return replace(row, risk_acknowledged=True)
+
+
+@evolve.on(Order.Reviewed)
+def _reviewed(row: OrderRow, e: Order.Reviewed, _: int) -> OrderRow:
+    status = OrderStatus.ACCEPTED if e.accepted else OrderStatus.REJECTED
+    return replace(
+        row,
+        status=status.value,
+        reviewed_by=e.envelope.actor,
+        reviewed_at=e.envelope.occurred_at,
+        reason_codes=list(e.reason_codes),
+    )
+
+
+@evolve.on(Order.Filled)
+def _filled(row: OrderRow, e: Order.Filled, _: int) -> OrderRow:
+    filled = row.filled_quantity + e.quantity
+    return replace(
+        row,
+        status=fill_status(filled, row.quantity).value,
+        filled_quantity=filled,
+        filled_amount=row.filled_amount + e.price * e.quantity,
+        last_executed_at=e.executed_at,
+    )
+
+
+@evolve.on(Order.Cancelled)
+def _cancelled(row: OrderRow, e: Order.Cancelled, _: int) -> OrderRow:
+    return replace(
+        row, status=OrderStatus.CANCELLED.value, cancelled_quantity=e.quantity, cancel_cause=e.cause
+    )
+
+
+@evolve.on(Order.FedBack)
+def _fed_back(row: OrderRow, e: Order.FedBack, _: int) -> OrderRow:
+    return replace(row, fed_back_at=e.fed_back_at, feedback_channel=e.channel)
+
+
+@evolve.on(Order.Archived)
+def _archived(row: OrderRow, e: Order.Archived, _: int) -> OrderRow:
+    return replace(row, status=OrderStatus.ARCHIVED.value, archived_at=e.envelope.occurred_at)
 
 
 def timeline_entry(event: DomainEventProtocol[Any], position: int) -> dict[str, Any]:
     """The timeline row of one order event: who did what, when, in which role, and why."""
     envelope = event.envelope  # type: ignore[attr-defined]
     details = {
-        k: (str(v) if isinstance(v, Decimal | UUID | datetime | date) else v)
+        k: to_json(v)
         for k, v in event.__dict__.items()
         if k not in ("originator_id", "originator_version", "timestamp", "envelope")
     }
@@ -170,24 +211,11 @@ class OrderModel(ReadModel):
     """Rows in ``orders`` and ``order_timeline``."""
 
     name = "orders"
-    topics = tuple(
-        get_topic(c)
-        for c in (
-            Order.Received,
-            Order.Flagged,
-            Order.FlagCleared,
-            Order.FlagEscalated,
-            Order.RiskDisclosureAcknowledged,
-            Order.Reviewed,
-            Order.Filled,
-            Order.Cancelled,
-            Order.FedBack,
-            Order.Archived,
-        )
-    )
     tables = ("orders", "order_timeline")
 
-    def apply(self, curs: Cursor[DictRow], event: DomainEventProtocol[Any], position: int) -> None:
+    @on(*evolve.events)
+    def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
+        """The blotter row and the timeline entry of the event."""
         row = evolve(get(curs, event.originator_id), event, position)
         upsert(curs, "orders", asdict(row))
         upsert(curs, "order_timeline", timeline_entry(event, position), key="order_id, version")
@@ -198,16 +226,16 @@ class OrderModel(ReadModel):
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One step of an order's life."""
+    """One step of an order's life: who did what, when, in which role, and why."""
 
-    version: int
-    position: int
-    event_type: str
-    occurred_at: datetime
-    actor: UUID
-    actor_role: str
-    reason: str | None
-    details: dict[str, Any]
+    version: int = col("The order's version after this step.")
+    position: int = col("Notification id of the event.")
+    event_type: str = col("What happened, e.g. Reviewed or Filled.")
+    occurred_at: datetime = col("Business time of the step.")
+    actor: UUID = col("The staff member who did it (all zeros: the system).")
+    actor_role: str = col("The role they acted in.")
+    reason: str | None = col("The reason they gave, if any.")
+    details: dict[str, Any] = col("The event's data (personal data masked by role).")
 
 
 def timeline(curs: Cursor[DictRow], order_id: UUID) -> list[TimelineEntry]:
@@ -222,56 +250,39 @@ def timeline(curs: Cursor[DictRow], order_id: UUID) -> list[TimelineEntry]:
 
 @dataclass(frozen=True)
 class OrderFilter:
-    """Filters of the blotter; None means any."""
+    """Filters of the blotter; a filter left out matches every order."""
 
-    branch: str | None = None
-    client_id: UUID | None = None
-    instrument_code: str | None = None
-    status: str | None = None
-    received_from: date | None = None
-    received_to: date | None = None
-    flagged: bool | None = None
+    branch: str | None = col(
+        "Only this branch (default: yours, or all for head office).", default=None
+    )
+    client_id: UUID | None = col("Only this client's orders.", default=None)
+    instrument_code: str | None = col("Only this security, e.g. 600519.SH.", default=None)
+    status: str | None = col("Only orders in this status.", enum=OrderStatus, default=None)
+    received_from: date | None = col("Received on or after this business date.", default=None)
+    received_to: date | None = col("Received on or before this business date.", default=None)
+    flagged: bool | None = col("Only flagged (true) or unflagged (false) orders.", default=None)
 
 
 def page(curs: Cursor[DictRow], flt: OrderFilter, first: int, after: str | None) -> Page[OrderRow]:
     """Orders by receipt time, ``first`` at a time after the cursor ``after``."""
-    where: list[str] = ["TRUE"]
-    params: list[Any] = []
-    for column, value in (
-        ("branch", flt.branch),
-        ("client_id", flt.client_id),
-        ("instrument_code", flt.instrument_code),
-        ("status", flt.status),
-    ):
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    if flt.received_from is not None:
-        where.append("received_on >= %s")
-        params.append(flt.received_from)
-    if flt.received_to is not None:
-        where.append("received_on <= %s")
-        params.append(flt.received_to)
-    if flt.flagged is not None:
-        where.append("(flag_status <> 'none') = %s")
-        params.append(flt.flagged)
-    if after is not None:
-        key = decode_cursor(after)
-        try:
-            where.append("(received_at, id) > (%s, %s)")
-            params.extend([datetime.fromisoformat(str(key[0])), UUID(str(key[1]))])
-        except (ValueError, IndexError):
-            raise BadCursor("cursor is not one this service handed out") from None
-    curs.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM orders WHERE {' AND '.join(where)}"  # noqa: S608
-        " ORDER BY received_at, id LIMIT %s",
-        [*params, check_first(first) + 1],
+    found = keyset(
+        curs,
+        table="orders",
+        columns=_COLUMNS,
+        where=[
+            ("branch = %s", flt.branch),
+            ("client_id = %s", flt.client_id),
+            ("instrument_code = %s", flt.instrument_code),
+            ("status = %s", flt.status),
+            ("received_on >= %s", flt.received_from),
+            ("received_on <= %s", flt.received_to),
+            ("(flag_status <> 'none') = %s", flt.flagged),
+        ],
+        order=[Key("received_at", datetime.fromisoformat), Key("id", UUID)],
+        first=first,
+        after=after,
     )
-    rows = [_row(r) for r in curs.fetchall()]
-    has_next = len(rows) > first
-    rows = rows[:first]
-    end = encode_cursor([rows[-1].received_at.isoformat(), str(rows[-1].id)]) if rows else None
-    return Page(rows, end, has_next)
+    return Page([_row(r) for r in found.items], found.end_cursor, found.has_next_page)
 
 
 def flagged(curs: Cursor[DictRow], branch: str | None) -> list[OrderRow]:
@@ -294,60 +305,3 @@ def cancellations_on(curs: Cursor[DictRow], client_id: UUID, day: date) -> int:
     )
     found = curs.fetchone()
     return int(found["n"]) if found else 0
-
-
-@dataclass(frozen=True)
-class TraderKpi:
-    """One trader's month: reviews, accuracy, and the times that matter to clients."""
-
-    trader: UUID
-    month: str
-    reviewed: int
-    accepted: int
-    cancelled_for_error: int
-    review_accuracy: Decimal | None
-    average_minutes_to_review: Decimal | None
-    average_minutes_to_feedback: Decimal | None
-
-
-def trader_kpis(
-    curs: Cursor[DictRow], branch: str | None, year: int, timezone: str
-) -> list[TraderKpi]:
-    """Per trader per month: review accuracy (1 − accepted-then-cancelled-for-error / reviewed),
-    minutes from receipt to review, and from last execution to feedback."""
-    curs.execute(
-        "SELECT reviewed_by AS trader,"
-        " to_char(reviewed_at AT TIME ZONE %(tz)s, 'YYYY-MM') AS month,"
-        " count(*) AS reviewed,"
-        " count(*) FILTER (WHERE reason_codes = '{}') AS accepted,"
-        " count(*) FILTER (WHERE reason_codes = '{}' AND cancel_cause = 'error') AS errors,"
-        " avg(extract(epoch FROM reviewed_at - received_at) / 60) AS to_review,"
-        " avg(extract(epoch FROM fed_back_at - last_executed_at) / 60)"
-        "   FILTER (WHERE last_executed_at IS NOT NULL AND fed_back_at IS NOT NULL) AS to_feedback"
-        " FROM orders WHERE reviewed_by IS NOT NULL"
-        " AND extract(year FROM reviewed_at AT TIME ZONE %(tz)s) = %(year)s"
-        " AND (%(branch)s::text IS NULL OR branch = %(branch)s)"
-        " GROUP BY 1, 2 ORDER BY 2, 1",
-        {"tz": timezone, "year": year, "branch": branch},
-    )
-    out = []
-    for r in curs.fetchall():
-        reviewed = int(r["reviewed"])
-        accuracy = 1 - Decimal(r["errors"]) / reviewed if reviewed else None
-
-        def minutes(value: Any) -> Decimal | None:
-            return None if value is None else Decimal(value).quantize(Decimal("0.1"))
-
-        out.append(
-            TraderKpi(
-                trader=r["trader"],
-                month=r["month"],
-                reviewed=reviewed,
-                accepted=int(r["accepted"]),
-                cancelled_for_error=int(r["errors"]),
-                review_accuracy=None if accuracy is None else accuracy.quantize(Decimal("0.0001")),
-                average_minutes_to_review=minutes(r["to_review"]),
-                average_minutes_to_feedback=minutes(r["to_feedback"]),
-            )
-        )
-    return out

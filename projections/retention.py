@@ -9,84 +9,83 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from domain.retention import LegalHold, RecordClass, RetentionPolicy, earliest_removal
-from projections.base import ReadModel, upsert
+from projections.base import ReadModel, col, on, upsert
 
 
 class RetentionModel(ReadModel):
     """Rows in ``retention_policy`` and ``legal_holds``."""
 
     name = "retention"
-    topics = tuple(
-        get_topic(c)
-        for c in (
-            RetentionPolicy.Adopted,
-            RetentionPolicy.Changed,
-            LegalHold.Placed,
-            LegalHold.Lifted,
-            LegalHold.Replaced,
-        )
-    )
     tables = ("retention_policy", "legal_holds")
 
-    def apply(self, curs: Cursor[DictRow], event: DomainEventProtocol[Any], position: int) -> None:
-        env = event.envelope  # type: ignore[attr-defined]
-        common = {"version": event.originator_version, "position": position}
-        if isinstance(event, RetentionPolicy.Adopted | RetentionPolicy.Changed):
-            upsert(
-                curs,
-                "retention_policy",
-                {
-                    "id": event.originator_id,
-                    "presets": list(event.presets),
-                    "changed_at": env.occurred_at,
-                    "changed_by": env.actor,
-                    "reason": env.reason,
-                    **common,
-                },
-            )
-        elif isinstance(event, LegalHold.Placed):
-            upsert(
-                curs,
-                "legal_holds",
-                {
-                    "subject_id": event.subject_id,
-                    "hold_id": event.originator_id,
-                    "active": True,
-                    "placed_at": env.occurred_at,
-                    "placed_by": env.actor,
-                    "reason": env.reason,
-                    "lifted_at": None,
-                    **common,
-                },
-                key="subject_id",
-            )
-        elif isinstance(event, LegalHold.Replaced | LegalHold.Lifted):
-            lifted = isinstance(event, LegalHold.Lifted)
-            if lifted:
-                curs.execute(
-                    "UPDATE legal_holds SET active = false, lifted_at = %s, version = %s,"
-                    " position = %s WHERE hold_id = %s",
-                    (env.occurred_at, event.originator_version, position, event.originator_id),
-                )
-            else:
-                curs.execute(
-                    "UPDATE legal_holds SET active = true, lifted_at = NULL, placed_at = %s,"
-                    " placed_by = %s, reason = %s, version = %s, position = %s WHERE hold_id = %s",
-                    (
-                        env.occurred_at,
-                        env.actor,
-                        env.reason,
-                        event.originator_version,
-                        position,
-                        event.originator_id,
-                    ),
-                )
+    @on(RetentionPolicy.Adopted, RetentionPolicy.Changed)
+    def policy(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
+        """The presets in force."""
+        env = event.envelope
+        upsert(
+            curs,
+            "retention_policy",
+            {
+                "id": event.originator_id,
+                "presets": list(event.presets),
+                "changed_at": env.occurred_at,
+                "changed_by": env.actor,
+                "reason": env.reason,
+                "version": event.originator_version,
+                "position": position,
+            },
+        )
+
+    @on(LegalHold.Placed)
+    def placed(self, curs: Cursor[DictRow], event: LegalHold.Placed, position: int) -> None:
+        """A first hold on its subject."""
+        env = event.envelope
+        upsert(
+            curs,
+            "legal_holds",
+            {
+                "subject_id": event.subject_id,
+                "hold_id": event.originator_id,
+                "active": True,
+                "placed_at": env.occurred_at,
+                "placed_by": env.actor,
+                "reason": env.reason,
+                "lifted_at": None,
+                "version": event.originator_version,
+                "position": position,
+            },
+            key="subject_id",
+        )
+
+    @on(LegalHold.Replaced)
+    def replaced(self, curs: Cursor[DictRow], event: LegalHold.Replaced, position: int) -> None:
+        """A new hold after an earlier one was lifted."""
+        env = event.envelope
+        curs.execute(
+            "UPDATE legal_holds SET active = true, lifted_at = NULL, placed_at = %s,"
+            " placed_by = %s, reason = %s, version = %s, position = %s WHERE hold_id = %s",
+            (
+                env.occurred_at,
+                env.actor,
+                env.reason,
+                event.originator_version,
+                position,
+                event.originator_id,
+            ),
+        )
+
+    @on(LegalHold.Lifted)
+    def lifted(self, curs: Cursor[DictRow], event: LegalHold.Lifted, position: int) -> None:
+        """The hold no longer applies."""
+        curs.execute(
+            "UPDATE legal_holds SET active = false, lifted_at = %s, version = %s, position = %s"
+            " WHERE hold_id = %s",
+            (event.envelope.occurred_at, event.originator_version, position, event.originator_id),
+        )
 
 
 def presets_in_force(curs: Cursor[DictRow]) -> list[str] | None:
@@ -106,13 +105,15 @@ def active_holds(curs: Cursor[DictRow]) -> set[UUID]:
 class RetentionLine:
     """One record's retention: its class, the deciding preset, and the earliest removal date."""
 
-    record_id: UUID
-    record_class: str
-    booked_on: date
-    relationship_ended_on: date | None
-    preset: str
-    earliest_removal: date | None
-    held: bool
+    record_id: UUID = col("The record (client, order, staff member, …).")
+    record_class: str = col("Its class for retention.", enum=RecordClass)
+    booked_on: date = col("When it was booked.")
+    relationship_ended_on: date | None = col("When the relationship ended, if it did.")
+    preset: str = col("The preset that decides (the longest wins).")
+    earliest_removal: date | None = col(
+        "First day it could leave primary storage; null while its clock waits."
+    )
+    held: bool = col("A legal hold stops its clock.")
 
     def eligible(self, today: date) -> bool:
         """True when the record could leave primary storage today."""

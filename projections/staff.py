@@ -7,68 +7,66 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from domain.access import Role
 from domain.staff import Staff
-from projections.base import ReadModel, select_one, upsert
-from projections.paging import BadCursor, Page, check_first, decode_cursor, encode_cursor
+from projections.base import Evolver, ReadModel, col, on, select_one, upsert
+from projections.paging import Key, Page, keyset, like_prefix
 
 
 @dataclass(frozen=True)
 class StaffRow:
-    """One row of ``staff``."""
+    """One row of ``staff``: a staff member as the staff read model has it."""
 
-    id: UUID
-    name: str
-    branch: str
-    roles: tuple[str, ...]
-    active: bool
-    registered_at: datetime
-    deactivated_at: datetime | None
-    version: int
-    position: int
+    id: UUID = col("The staff member's id.")
+    name: str = col("Full name.")
+    branch: str = col("The branch they work for (HQ for head office).")
+    roles: tuple[str, ...] = col("The roles they hold now.", enum=Role)
+    active: bool = col("False once deactivated: no role or token works any more.")
+    registered_at: datetime = col("When they were registered (business time).")
+    deactivated_at: datetime | None = col("When their access ended.")
+    version: int = col("The record's version: pass it as expectedVersion.")
+    position: int = col("Notification id of the record's last event.")
 
 
-def evolve(row: StaffRow | None, event: DomainEventProtocol[Any], position: int) -> StaffRow:
-    """The staff row after ``event``: a pure function of the row before it."""
-    version = event.originator_version
-    if isinstance(event, Staff.Registered):
-        return StaffRow(
-            id=event.originator_id,
-            name=event.name,
-            branch=event.branch,
-            roles=tuple(sorted(event.roles)),
-            active=True,
-            registered_at=event.envelope.occurred_at,
-            deactivated_at=None,
-            version=version,
-            position=position,
-        )
-    if row is None:
-        raise LookupError(f"{type(event).__name__} for unknown staff {event.originator_id}")
-    if isinstance(event, Staff.RoleGranted):
-        return replace(
-            row, roles=tuple(sorted({*row.roles, event.role})), version=version, position=position
-        )
-    if isinstance(event, Staff.RoleRevoked):
-        return replace(
-            row,
-            roles=tuple(r for r in row.roles if r != event.role),
-            version=version,
-            position=position,
-        )
-    if isinstance(event, Staff.Deactivated):
-        return replace(
-            row,
-            active=False,
-            deactivated_at=event.envelope.occurred_at,
-            version=version,
-            position=position,
-        )
-    return replace(row, version=version, position=position)
+evolve: Evolver[StaffRow] = Evolver()
+
+
+@evolve.creates(Staff.Registered)
+def _registered(e: Staff.Registered, position: int) -> StaffRow:
+    return StaffRow(
+        id=e.originator_id,
+        name=e.name,
+        branch=e.branch,
+        roles=tuple(sorted(e.roles)),
+        active=True,
+        registered_at=e.envelope.occurred_at,
+        deactivated_at=None,
+        version=e.originator_version,
+        position=position,
+    )
+
+
+@evolve.on(Staff.RoleGranted)
+def _granted(row: StaffRow, e: Staff.RoleGranted, _: int) -> StaffRow:
+    return replace(row, roles=tuple(sorted({*row.roles, e.role})))
+
+
+@evolve.on(Staff.RoleRevoked)
+def _revoked(row: StaffRow, e: Staff.RoleRevoked, _: int) -> StaffRow:
+    return replace(row, roles=tuple(r for r in row.roles if r != e.role))
+
+
+@evolve.on(Staff.Deactivated)
+def _deactivated(row: StaffRow, e: Staff.Deactivated, _: int) -> StaffRow:
+    return replace(row, active=False, deactivated_at=e.envelope.occurred_at)
+
+
+@evolve.on(Staff.TokenIssued, Staff.TokenRevoked)
+def _token(row: StaffRow, _e: object, _: int) -> StaffRow:
+    return row
 
 
 _COLUMNS = (
@@ -84,9 +82,13 @@ _COLUMNS = (
 )
 
 
+def _row(found: DictRow) -> StaffRow:
+    return StaffRow(**{**found, "roles": tuple(found["roles"])})
+
+
 def _load(curs: Cursor[DictRow], staff_id: UUID) -> StaffRow | None:
     found = select_one(curs, "staff", _COLUMNS, "id = %s", staff_id)
-    return None if found is None else StaffRow(**{**found, "roles": tuple(found["roles"])})
+    return None if found is None else _row(found)
 
 
 def _save(curs: Cursor[DictRow], row: StaffRow) -> None:
@@ -97,63 +99,55 @@ class StaffModel(ReadModel):
     """Rows in ``staff``, ``staff_role_periods`` and ``staff_tokens``."""
 
     name = "staff"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (
-            Staff.Registered,
-            Staff.RoleGranted,
-            Staff.RoleRevoked,
-            Staff.TokenIssued,
-            Staff.TokenRevoked,
-            Staff.Deactivated,
-        )
-    )
     tables = ("staff", "staff_role_periods", "staff_tokens")
 
-    def apply(self, curs: Cursor[DictRow], event: DomainEventProtocol[Any], position: int) -> None:
-        staff_id = event.originator_id
-        row = evolve(_load(curs, staff_id), event, position)
-        _save(curs, row)
-        at = event.envelope.occurred_at  # type: ignore[attr-defined]
-        if isinstance(event, Staff.Registered):
-            for role in event.roles:
-                self._grant(curs, staff_id, role, at)
-        elif isinstance(event, Staff.RoleGranted):
-            self._grant(curs, staff_id, event.role, at)
-        elif isinstance(event, Staff.RoleRevoked):
+    @on(*evolve.events)
+    def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
+        """The member's row."""
+        _save(curs, evolve(_load(curs, event.originator_id), event, position))
+
+    @on(Staff.Registered, Staff.RoleGranted)
+    def granted(self, curs: Cursor[DictRow], event: Any, _: int) -> None:
+        """A period of holding a role begins."""
+        roles = event.roles if isinstance(event, Staff.Registered) else [event.role]
+        for role in roles:
             curs.execute(
-                "UPDATE staff_role_periods SET revoked_at = %s"
-                " WHERE staff_id = %s AND role = %s AND revoked_at IS NULL",
-                (at, staff_id, event.role),
-            )
-        elif isinstance(event, Staff.TokenIssued):
-            curs.execute(
-                "INSERT INTO staff_tokens (token_hash, staff_id, issued_at) VALUES (%s, %s, %s)",
-                (bytes.fromhex(event.token_hash), staff_id, at),
-            )
-        elif isinstance(event, Staff.TokenRevoked):
-            curs.execute(
-                "UPDATE staff_tokens SET revoked_at = %s WHERE token_hash = %s",
-                (at, bytes.fromhex(event.token_hash)),
-            )
-        elif isinstance(event, Staff.Deactivated):
-            curs.execute(
-                "UPDATE staff_role_periods SET revoked_at = %s"
-                " WHERE staff_id = %s AND revoked_at IS NULL",
-                (at, staff_id),
-            )
-            curs.execute(
-                "UPDATE staff_tokens SET revoked_at = %s"
-                " WHERE staff_id = %s AND revoked_at IS NULL",
-                (at, staff_id),
+                "INSERT INTO staff_role_periods (staff_id, role, granted_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                (event.originator_id, role, event.envelope.occurred_at),
             )
 
-    @staticmethod
-    def _grant(curs: Cursor[DictRow], staff_id: UUID, role: str, at: datetime) -> None:
+    @on(Staff.RoleRevoked, Staff.Deactivated)
+    def revoked(self, curs: Cursor[DictRow], event: Any, _: int) -> None:
+        """Periods of holding a role (or every role) end."""
+        role = getattr(event, "role", None)
         curs.execute(
-            "INSERT INTO staff_role_periods (staff_id, role, granted_at) VALUES (%s, %s, %s)"
-            " ON CONFLICT DO NOTHING",
-            (staff_id, role, at),
+            "UPDATE staff_role_periods SET revoked_at = %s"
+            " WHERE staff_id = %s AND revoked_at IS NULL AND (%s::text IS NULL OR role = %s)",
+            (event.envelope.occurred_at, event.originator_id, role, role),
+        )
+
+    @on(Staff.TokenIssued)
+    def token_issued(self, curs: Cursor[DictRow], event: Staff.TokenIssued, _: int) -> None:
+        """A token that authenticates its holder."""
+        curs.execute(
+            "INSERT INTO staff_tokens (token_hash, staff_id, issued_at) VALUES (%s, %s, %s)",
+            (bytes.fromhex(event.token_hash), event.originator_id, event.envelope.occurred_at),
+        )
+
+    @on(Staff.TokenRevoked, Staff.Deactivated)
+    def token_revoked(self, curs: Cursor[DictRow], event: Any, _: int) -> None:
+        """One token (or every token of a deactivated member) stops working."""
+        token = getattr(event, "token_hash", None)
+        curs.execute(
+            "UPDATE staff_tokens SET revoked_at = %s WHERE staff_id = %s AND revoked_at IS NULL"
+            " AND (%s::bytea IS NULL OR token_hash = %s)",
+            (
+                event.envelope.occurred_at,
+                event.originator_id,
+                None if token is None else bytes.fromhex(token),
+                None if token is None else bytes.fromhex(token),
+            ),
         )
 
 
@@ -165,56 +159,39 @@ def get(curs: Cursor[DictRow], staff_id: UUID) -> StaffRow | None:
     return _load(curs, staff_id)
 
 
-def by_token(curs: Cursor[DictRow], token_hash: bytes) -> StaffRow | None:
-    """The active staff member holding a live token with this SHA-256."""
-    curs.execute(
-        f"SELECT {', '.join('s.' + c for c in _COLUMNS)} FROM staff_tokens t"  # noqa: S608
-        " JOIN staff s ON s.id = t.staff_id"
-        " WHERE t.token_hash = %s AND t.revoked_at IS NULL AND s.active",
-        (token_hash,),
-    )
+def token_holder(curs: Cursor[DictRow], token_hash: bytes) -> UUID | None:
+    """Whose token has this SHA-256 (revoked or not: the staff record decides that)."""
+    curs.execute("SELECT staff_id FROM staff_tokens WHERE token_hash = %s", (token_hash,))
     found = curs.fetchone()
-    return None if found is None else StaffRow(**{**found, "roles": tuple(found["roles"])})
+    return None if found is None else UUID(str(found["staff_id"]))
 
 
 @dataclass(frozen=True)
 class StaffFilter:
-    """Filters of the staff list; None means any."""
+    """Filters of the staff list; a filter left out matches every member."""
 
-    branch: str | None = None
-    role: str | None = None
-    active: bool | None = None
-    name_prefix: str | None = None
+    branch: str | None = col(
+        "Only this branch (default: yours, or all for head office).", default=None
+    )
+    role: str | None = col("Only members holding this role.", enum=Role, default=None)
+    active: bool | None = col("Only active (true) or deactivated (false) members.", default=None)
+    name_prefix: str | None = col("Names starting with this.", default=None)
 
 
 def page(curs: Cursor[DictRow], flt: StaffFilter, first: int, after: str | None) -> Page[StaffRow]:
     """Staff ordered by name then id, ``first`` at a time after the cursor ``after``."""
-    where, params = ["TRUE"], []  # type: tuple[list[str], list[Any]]
-    if flt.branch is not None:
-        where.append("branch = %s")
-        params.append(flt.branch)
-    if flt.role is not None:
-        where.append("%s = ANY(roles)")
-        params.append(flt.role)
-    if flt.active is not None:
-        where.append("active = %s")
-        params.append(flt.active)
-    if flt.name_prefix:
-        where.append("starts_with(name, %s)")
-        params.append(flt.name_prefix)
-    if after is not None:
-        key = decode_cursor(after)
-        if len(key) != 2:
-            raise BadCursor("cursor is not one this service handed out")
-        where.append("(name, id) > (%s, %s)")
-        params.extend([key[0], UUID(str(key[1]))])
-    curs.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM staff WHERE {' AND '.join(where)}"  # noqa: S608
-        " ORDER BY name, id LIMIT %s",
-        [*params, check_first(first) + 1],
+    found = keyset(
+        curs,
+        table="staff",
+        columns=_COLUMNS,
+        where=[
+            ("branch = %s", flt.branch),
+            ("%s = ANY(roles)", flt.role),
+            ("active = %s", flt.active),
+            ("name LIKE %s", like_prefix(flt.name_prefix)),
+        ],
+        order=[Key("name"), Key("id", UUID)],
+        first=first,
+        after=after,
     )
-    rows = [StaffRow(**{**r, "roles": tuple(r["roles"])}) for r in curs.fetchall()]
-    has_next = len(rows) > first
-    rows = rows[:first]
-    end = encode_cursor([rows[-1].name, str(rows[-1].id)]) if rows else None
-    return Page(rows, end, has_next)
+    return Page([_row(r) for r in found.items], found.end_cursor, found.has_next_page)

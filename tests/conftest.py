@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,15 @@ from psycopg import sql
 from api.auth import Principal, new_token, token_hash
 from api.database import Database, embedded
 from api.migrate import migrate
-from api.runtime import Runtime, open_runtime, system_command
+from api.runtime import Runtime, open_runtime
 from api.settings import Settings, get_settings
-from domain.envelope import Command
+from domain import clients as c
+from domain.application import CommandResult
+from domain.clients.identity import DocumentType
+from domain.commands import Command
+from domain.envelope import SYSTEM_ACTOR
+from domain.staff import IssueToken, RegisterStaff
+from tests.harness import VALID_ID
 
 
 @pytest.fixture(scope="session")
@@ -93,80 +98,67 @@ def runtime(settings: Settings, database: Database) -> Iterator[Runtime]:
     get_settings.cache_clear()
 
 
-def command(
-    roles: set[str] | None = None,
+def run(
+    rt: Runtime,
+    command: Command,
+    actor: uuid.UUID = SYSTEM_ACTOR,
     *,
-    actor: uuid.UUID | None = None,
-    branch: str = "SH01",
-    key: str | None = None,
-    expected_version: int | None = None,
     reason: str | None = None,
-) -> Command:
-    """A command context as a staff member with ``roles`` (default: admin)."""
-    corr = uuid.uuid4()
-    return Command(
-        actor=actor or uuid.uuid4(),
-        actor_roles=frozenset(roles or {"admin"}),
-        branch_id=branch,
-        occurred_at=datetime.now(UTC),
-        correlation_id=corr,
-        causation_id=corr,
-        idempotency_key=key,
-        expected_version=expected_version,
-        reason=reason,
+    key: str | None = None,
+    expected: int | None = None,
+) -> CommandResult:
+    """Execute ``command`` as ``actor`` (default: the operator) on the runtime's store."""
+    return rt.app.execute(
+        command,
+        rt.context(actor, reason=reason, idempotency_key=key, expected_version=expected),
     )
 
 
 def add_staff(rt: Runtime, name: str, branch: str, roles: list[str]) -> tuple[Principal, str]:
     """Register a staff member with a token, projected; return the principal and token."""
     staff_id = uuid.uuid4()
-    rt.app.register_staff(
-        system_command(rt, "test"), staff_id=staff_id, name=name, branch=branch, roles=roles
-    )
+    run(rt, RegisterStaff(staff_id=staff_id, name=name, branch=branch, roles=roles))  # type: ignore[arg-type]
     token = new_token()
-    r = rt.app.issue_token(
-        system_command(rt, "test"), staff_id=staff_id, token_hash=token_hash(token)
-    )
+    r = run(rt, IssueToken(staff_id=staff_id, token_hash=token_hash(token)))
     rt.runner.sync(r.position or 0)
     return Principal(staff_id, name, branch, frozenset(roles)), token
 
 
-VALID_ID = "11010519491231002X"
+def staff(rt: Runtime, *roles: str, branch: str = "SH01", name: str = "职员") -> uuid.UUID:
+    """A registered staff member's id (no token)."""
+    sid = uuid.uuid4()
+    run(rt, RegisterStaff(staff_id=sid, name=name, branch=branch, roles=list(roles)))  # type: ignore[arg-type]
+    return sid
 
 
 def onboard(rt: Runtime, manager: uuid.UUID, account: str = "10000001") -> uuid.UUID:
     """A client taken from prospect to an open account (risk level C3) by an account manager."""
     cid = uuid.uuid4()
-    app = rt.app
-    app.register_client(
-        command({"account_manager"}),
-        client_id=cid,
-        client_type="individual",
-        name="张三",
-        source_channel="walk_in",
-        account_manager=manager,
-    )
-    app.record_identity(
-        command({"account_manager"}),
-        client_id=cid,
-        real_name="张三",
-        document_type="resident_id",
-        document_number=VALID_ID,
-    )
-    app.record_contact(
-        command({"account_manager"}),
-        client_id=cid,
-        mobile="13812345678",
-        landline=None,
-        id_address="北京市朝阳区",
-        mailing_address="上海市浦东新区",
-    )
-    app.assess_risk(command({"account_manager"}), client_id=cid, level="C3")
-    app.sign_agreement(
-        command({"account_manager"}),
-        client_id=cid,
-        agreement_type="client_agreement",
-        version="2026.1",
-    )
-    app.open_account(command({"account_manager"}), client_id=cid, account_number=account)
+    for command in (
+        c.RegisterClient(
+            client_id=cid,
+            client_type=c.ClientType.INDIVIDUAL,
+            name="张三",
+            source_channel=c.SourceChannel.WALK_IN,
+            account_manager=manager,
+        ),
+        c.RecordIdentity(
+            client_id=cid,
+            real_name="张三",
+            document_type=DocumentType.RESIDENT_ID,
+            document_number=VALID_ID,
+        ),
+        c.RecordContact(
+            client_id=cid,
+            mobile="13812345678",
+            id_address="北京市朝阳区",
+            mailing_address="上海市浦东新区",
+        ),
+        c.AssessRisk(client_id=cid, level=c.RiskLevel.C3),
+        c.SignAgreement(
+            client_id=cid, agreement_type=c.AgreementType.CLIENT_AGREEMENT, version="2026.1"
+        ),
+        c.OpenAccount(client_id=cid, account_number=account),
+    ):
+        run(rt, command, manager)
     return cid

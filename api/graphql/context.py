@@ -12,7 +12,7 @@ from strawberry.fastapi import BaseContext
 
 from api.auth import Principal
 from api.runtime import Runtime
-from domain.envelope import Command
+from domain.envelope import CommandContext
 from projections.runner import wait_for
 
 T = TypeVar("T")
@@ -47,18 +47,16 @@ class Context(BaseContext):
         """Run blocking work (the library and psycopg are synchronous) off the event loop."""
         return await run_in_threadpool(fn, *args)
 
-    def command(
+    def command_context(
         self,
         *,
         idempotency_key: str | None = None,
         expected_version: int | None = None,
         reason: str | None = None,
-    ) -> Command:
-        """The command context of one mutation of this request."""
-        now = self.runtime.clock()
-        return self.principal.command(
-            now,
-            business_date=self.runtime.business_date(now),
+    ) -> CommandContext:
+        """The context of one mutation of this request, given by its principal now."""
+        return self.runtime.context(
+            self.principal.staff_id,
             correlation_id=self.correlation_id,
             idempotency_key=idempotency_key,
             expected_version=expected_version,

@@ -15,22 +15,33 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from api.graphql.audit import AuditQuery, PerformanceQuery, RetentionMutation, RetentionQuery
+from api.graphql.audit import AuditQuery
 from api.graphql.clients import ClientMutation, ClientQuery
 from api.graphql.common import QueryError
 from api.graphql.context import Context
+from api.graphql.instruments import InstrumentQuery
 from api.graphql.orders import OrderMutation, OrderQuery
+from api.graphql.performance import PerformanceQuery
+from api.graphql.retention import RetentionMutation, RetentionQuery
 from api.graphql.staff import StaffMutation, StaffQuery
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
-@strawberry.type
-class Query(StaffQuery, ClientQuery, OrderQuery, AuditQuery, PerformanceQuery, RetentionQuery):
+@strawberry.type(description="What you can read (each answer is scoped to your role and branch).")
+class Query(
+    StaffQuery,
+    ClientQuery,
+    OrderQuery,
+    InstrumentQuery,
+    AuditQuery,
+    PerformanceQuery,
+    RetentionQuery,
+):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="What you can record: every mutation is one command.")
 class Mutation(StaffMutation, ClientMutation, OrderMutation, RetentionMutation):
     pass
 

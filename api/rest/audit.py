@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from api.audit import export_lines
 from api.auth import Principal, authenticate, require
 from api.runtime import Runtime
-from domain.access import Permission, granting_role
+from domain.access import Permission
 from projections.audit import AuditFilter
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -33,8 +33,6 @@ def audit_events(
     """Stream the audit trail, filtered, one JSON object per line, in notification order."""
     require(principal, Permission.AUDIT)
     runtime: Runtime = request.app.state.runtime
-    full = granting_role(principal.roles, Permission.SEE_FULL_IDENTITY) is not None
-    see_restricted = granting_role(principal.roles, Permission.SEE_RESTRICTED_DATA) is not None
     flt = AuditFilter(
         event_type=event_type,
         aggregate_type=aggregate_type,
@@ -47,6 +45,6 @@ def audit_events(
 
     def lines() -> Iterator[str]:
         with runtime.cursor() as curs:
-            yield from export_lines(runtime.app, curs, flt, full, see_restricted=see_restricted)
+            yield from export_lines(runtime.app, curs, flt, principal.roles)
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from domain.errors import ValidationError
+from domain.errors import Code, ValidationError
 
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RESIDENT_ID_CHECK = "10X98765432"  # indexed by the weighted sum mod 11 (ISO 7064 MOD 11-2)
@@ -48,12 +48,16 @@ def _birth_date(text: str, today: date, field: str) -> date:
         born = date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:
         raise ValidationError(
-            f"birth date {text} in the ID number is not a real date", field
+            f"birth date {text} in the ID number is not a real date", field, Code.INVALID_DOCUMENT
         ) from None
     if born > today:
-        raise ValidationError(f"birth date {born.isoformat()} is in the future", field)
+        raise ValidationError(
+            f"birth date {born.isoformat()} is in the future", field, Code.INVALID_DOCUMENT
+        )
     if born.year < 1880:
-        raise ValidationError(f"birth date {born.isoformat()} is implausibly early", field)
+        raise ValidationError(
+            f"birth date {born.isoformat()} is implausibly early", field, Code.INVALID_DOCUMENT
+        )
     return born
 
 
@@ -91,32 +95,41 @@ def parse_document(
     except ValueError:
         valid = ", ".join(t.value for t in DocumentType)
         raise ValidationError(
-            f"unknown document type {kind!r}; valid: {valid}", "documentType"
+            f"unknown document type {kind!r}; valid: {valid}", "documentType", Code.INVALID_CHOICE
         ) from None
     value = re.sub(r"\s+", "", number).upper()
     if not value:
-        raise ValidationError("document number must not be empty", field)
+        raise ValidationError("document number must not be empty", field, Code.INVALID_DOCUMENT)
     if doc_type is DocumentType.RESIDENT_ID:
         if not re.fullmatch(r"\d{17}[\dX]", value):
-            raise ValidationError("an 18-digit ID is 17 digits and a digit or X", field)
+            raise ValidationError(
+                "an 18-digit ID is 17 digits and a digit or X", field, Code.INVALID_DOCUMENT
+            )
         born = _birth_date(value[6:14], today, field)
         if resident_id_check_char(value[:17]) != value[17]:
-            raise ValidationError("the ID number's check digit is wrong", field)
+            raise ValidationError(
+                "the ID number's check digit is wrong", field, Code.INVALID_DOCUMENT
+            )
         return IdentityDocument(doc_type, value, born)
     if doc_type is DocumentType.RESIDENT_ID_LEGACY:
         if not re.fullmatch(r"\d{15}", value):
-            raise ValidationError("a 15-digit ID is 15 digits", field)
+            raise ValidationError("a 15-digit ID is 15 digits", field, Code.INVALID_DOCUMENT)
         return IdentityDocument(doc_type, value, _birth_date("19" + value[6:12], today, field))
     if doc_type is DocumentType.USCC:
         if len(value) != 18 or any(c not in USCC_ALPHABET for c in value):
             raise ValidationError(
                 "a unified social credit code is 18 characters of 0-9 and A-Y without I, O, S, V",
                 field,
+                Code.INVALID_DOCUMENT,
             )
         if uscc_check_char(value[:17]) != value[17]:
-            raise ValidationError("the credit code's check character is wrong", field)
+            raise ValidationError(
+                "the credit code's check character is wrong", field, Code.INVALID_DOCUMENT
+            )
         return IdentityDocument(doc_type, value)
     pattern, shape = _PATTERNS[doc_type]
     if not pattern.match(value):
-        raise ValidationError(f"a {doc_type.value.replace('_', ' ')} number is {shape}", field)
+        raise ValidationError(
+            f"a {doc_type.value.replace('_', ' ')} number is {shape}", field, Code.INVALID_DOCUMENT
+        )
     return IdentityDocument(doc_type, value)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from domain.instruments import PERMISSION_BOARDS, InstrumentStatus
 
@@ -31,9 +32,12 @@ class ReasonCode(StrEnum):
     OTHER = "OTHER"
 
 
-MANUAL_CODES = frozenset(
-    {ReasonCode.PRICE_SANITY, ReasonCode.INSTRUCTION_UNCLEAR, ReasonCode.OTHER}
-)
+class ReviewerCode(StrEnum):
+    """Reasons a reviewer may give to reject an order whose checks all passed."""
+
+    PRICE_SANITY = "PRICE_SANITY"
+    INSTRUCTION_UNCLEAR = "INSTRUCTION_UNCLEAR"
+    OTHER = "OTHER"
 
 
 class AbnormalRule(StrEnum):
@@ -67,21 +71,35 @@ class OrderTerms:
 
 @dataclass(frozen=True)
 class ClientFacts:
-    """The client as recorded when the order is reviewed."""
+    """The client as recorded at a moment (receipt, or review)."""
 
     status: str
     identity_verified: bool
     risk_level: str | None
     risk_expires_on: date | None
     investor_class: str | None
-    trading_permissions: frozenset[str]
+    trading_permissions: tuple[str, ...]
     account_number: str | None
     declared_assets: Decimal | None
+
+    @classmethod
+    def of(cls, client: Any) -> ClientFacts:
+        """The facts of a ``Client`` aggregate now."""
+        return cls(
+            status=client.status,
+            identity_verified=client.identity_verified,
+            risk_level=client.risk_level,
+            risk_expires_on=client.risk_expires_on,
+            investor_class=client.classification,
+            trading_permissions=tuple(client.trading_permissions),
+            account_number=client.account_number,
+            declared_assets=client.declared_assets,
+        )
 
 
 @dataclass(frozen=True)
 class InstrumentFacts:
-    """The instrument as recorded when the order is reviewed."""
+    """The instrument as recorded at a moment (receipt, or review)."""
 
     code: str
     board: str
@@ -89,6 +107,18 @@ class InstrumentFacts:
     board_lot: int
     status: str
     restricted: bool
+
+    @classmethod
+    def of(cls, instrument: Any) -> InstrumentFacts:
+        """The facts of an ``Instrument`` aggregate now."""
+        return cls(
+            code=instrument.code,
+            board=instrument.board,
+            risk_level=instrument.risk_level,
+            board_lot=instrument.board_lot,
+            status=instrument.status,
+            restricted=instrument.restricted,
+        )
 
 
 @dataclass(frozen=True)
@@ -183,6 +213,20 @@ def review_checks(
             f"instrument {instrument.status}",
         ),
     ]
+
+
+def stricter(at_receipt: list[CheckOutcome], now: list[CheckOutcome]) -> list[CheckOutcome]:
+    """The review's outcome: the checks judged on the facts as they stood at receipt, where a
+    later change may only make a check fail, never pass (a client frozen since still fails)."""
+    out = []
+    for then, later in zip(at_receipt, now, strict=True):
+        if not then.passed:
+            out.append(CheckOutcome(then.code, False, then.detail + " (at receipt)"))
+        elif not later.passed:
+            out.append(CheckOutcome(later.code, False, later.detail + " (since receipt)"))
+        else:
+            out.append(then)
+    return out
 
 
 def abnormal_rules(

@@ -1,4 +1,4 @@
-"""How long each class of record must be kept, by preset; legal holds that suspend the clock.
+"""How long each class of record must be kept, by preset.
 
 Nothing is ever deleted by the system: these rules only say from when a record *could* leave
 primary storage, for the report.
@@ -9,12 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import event
-
-from domain.envelope import BackofficeAggregate, Envelope
-from domain.errors import ValidationError
+from domain.errors import Code, ValidationError
 
 
 class RecordClass(StrEnum):
@@ -111,11 +107,13 @@ def parse_presets(names: list[str]) -> list[str]:
     """Known preset names, deduplicated and sorted."""
     chosen = sorted({n.strip().lower() for n in names if n.strip()})
     if not chosen:
-        raise ValidationError("at least one retention preset is needed", "presets")
+        raise ValidationError("at least one retention preset is needed", "presets", Code.REQUIRED)
     unknown = [n for n in chosen if n not in PRESETS]
     if unknown:
         raise ValidationError(
-            f"unknown preset(s) {', '.join(unknown)}; known: {', '.join(PRESETS)}", "presets"
+            f"unknown preset(s) {', '.join(unknown)}; known: {', '.join(PRESETS)}",
+            "presets",
+            Code.INVALID_CHOICE,
         )
     return chosen
 
@@ -136,100 +134,3 @@ def earliest_removal(
                 break
     assert best is not None
     return best
-
-
-POLICY_ID = uuid5(NAMESPACE_URL, "backoffice:retention-policy")
-
-
-class RetentionPolicy(BackofficeAggregate):
-    """The presets in force; changed only by a recorded event."""
-
-    class Adopted(BackofficeAggregate.Created):
-        """The first policy."""
-
-        envelope: Envelope
-        policy_id: UUID
-        presets: list[str]
-
-    class Changed(BackofficeAggregate.Event):
-        """The presets in force changed."""
-
-        envelope: Envelope
-        presets: list[str]
-
-    @event(Adopted)
-    def __init__(self, envelope: Envelope, policy_id: UUID, presets: list[str]) -> None:
-        self.presets = list(presets)
-
-    @staticmethod
-    def create_id(policy_id: UUID, **_: object) -> UUID:
-        """A singleton."""
-        return policy_id
-
-    def change(self, envelope: Envelope, presets: list[str]) -> bool:
-        """Adopt other presets; False (nothing recorded) when they are already in force."""
-        chosen = parse_presets(presets)
-        if chosen == self.presets:
-            return False
-        self._changed(envelope=envelope, presets=chosen)
-        return True
-
-    @event(Changed)
-    def _changed(self, envelope: Envelope, presets: list[str]) -> None:
-        self.presets = list(presets)
-
-
-def hold_id(subject_id: UUID) -> UUID:
-    """The id of the legal-hold record of one client or record."""
-    return uuid5(NAMESPACE_URL, f"backoffice:legal-hold:{subject_id}")
-
-
-class LegalHold(BackofficeAggregate):
-    """Holds on one client or record: while one is in place, no retention clock runs."""
-
-    class Placed(BackofficeAggregate.Created):
-        """A hold was placed (the reason is in the envelope)."""
-
-        envelope: Envelope
-        hold_id: UUID
-        subject_id: UUID
-
-    class Lifted(BackofficeAggregate.Event):
-        """The hold was lifted."""
-
-        envelope: Envelope
-
-    class Replaced(BackofficeAggregate.Event):
-        """A new hold was placed after an earlier one was lifted."""
-
-        envelope: Envelope
-
-    @event(Placed)
-    def __init__(self, envelope: Envelope, hold_id: UUID, subject_id: UUID) -> None:
-        self.subject_id = subject_id
-        self.active = True
-
-    @staticmethod
-    def create_id(hold_id: UUID, **_: object) -> UUID:
-        """Derived from the subject."""
-        return hold_id
-
-    def place_again(self, envelope: Envelope) -> None:
-        """Place a hold on a subject whose earlier hold was lifted."""
-        if self.active:
-            raise ValidationError("a hold is already in place", "subjectId")
-        self._replaced(envelope=envelope)
-
-    @event(Replaced)
-    def _replaced(self, envelope: Envelope) -> None:
-        self.active = True
-
-    def lift(self, envelope: Envelope) -> None:
-        """Lift the hold; the retention clocks run again."""
-        if not self.active:
-            raise ValidationError("no hold is in place", "subjectId")
-        self._lifted(envelope=envelope)
-
-    @event(Lifted)
-    def _lifted(self, envelope: Envelope) -> None:
-        self.active = False

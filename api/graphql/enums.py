@@ -1,0 +1,64 @@
+"""Every closed vocabulary of the domain as a GraphQL enum (in inputs, outputs and filters).
+
+The enums are the domain's own (``StrEnum``s): registering them here gives the schema their
+names and descriptions, and a value outside the vocabulary is refused by GraphQL itself."""
+
+from __future__ import annotations
+
+import inspect
+from enum import Enum
+
+import strawberry
+
+from domain.access import Role
+from domain.clients import (
+    AgreementType,
+    ClientStatus,
+    ClientType,
+    InvestorClass,
+    RiskLevel,
+    SourceChannel,
+)
+from domain.clients.identity import DocumentType
+from domain.errors import Code
+from domain.instruments import Board, InstrumentStatus, ProductRisk
+from domain.orders import (
+    AbnormalRule,
+    CancelCause,
+    FlagStatus,
+    OrderChannel,
+    OrderStatus,
+    OrderType,
+    ReasonCode,
+    ReviewerCode,
+    Side,
+)
+from domain.retention import RecordClass
+
+VOCABULARIES: list[type[Enum]] = [
+    Role,
+    ClientType,
+    SourceChannel,
+    ClientStatus,
+    RiskLevel,
+    InvestorClass,
+    AgreementType,
+    DocumentType,
+    Board,
+    ProductRisk,
+    InstrumentStatus,
+    OrderStatus,
+    FlagStatus,
+    Side,
+    OrderType,
+    OrderChannel,
+    CancelCause,
+    ReasonCode,
+    ReviewerCode,
+    AbnormalRule,
+    RecordClass,
+]
+
+for vocabulary in VOCABULARIES:
+    strawberry.enum(vocabulary, description=inspect.cleandoc(vocabulary.__doc__ or ""))
+strawberry.enum(Code, name="ValidationCode", description=(Code.__doc__ or "").strip())

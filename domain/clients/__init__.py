@@ -1,0 +1,67 @@
+"""Clients: onboarding, real-name identity, profile, account, supervised changes."""
+
+from domain.clients.aggregate import AccountNumberClaim, Client, account_claim_id
+from domain.clients.commands import (
+    AddBeneficialOwner,
+    AssessQualifiedInvestor,
+    AssessRisk,
+    ClassifyInvestor,
+    GrantTradingPermission,
+    OpenAccount,
+    RecordContact,
+    RecordIdentity,
+    RegisterClient,
+    RequestErasure,
+    SignAgreement,
+)
+from domain.clients.rules import (
+    AgreementType,
+    ClassificationThresholds,
+    ClientPolicy,
+    ClientStatus,
+    ClientType,
+    InvestorClass,
+    QualifiedThresholds,
+    RiskLevel,
+    SourceChannel,
+)
+from domain.clients.supervision import (
+    ApproveIdentityChange,
+    CloseClient,
+    FreezeClient,
+    RejectIdentityChange,
+    RequestIdentityChange,
+    UnfreezeClient,
+)
+
+__all__ = [
+    "AccountNumberClaim",
+    "AddBeneficialOwner",
+    "AgreementType",
+    "ApproveIdentityChange",
+    "AssessQualifiedInvestor",
+    "AssessRisk",
+    "ClassificationThresholds",
+    "ClassifyInvestor",
+    "Client",
+    "ClientPolicy",
+    "ClientStatus",
+    "ClientType",
+    "CloseClient",
+    "FreezeClient",
+    "GrantTradingPermission",
+    "InvestorClass",
+    "OpenAccount",
+    "QualifiedThresholds",
+    "RecordContact",
+    "RecordIdentity",
+    "RegisterClient",
+    "RejectIdentityChange",
+    "RequestErasure",
+    "RequestIdentityChange",
+    "RiskLevel",
+    "SignAgreement",
+    "SourceChannel",
+    "UnfreezeClient",
+    "account_claim_id",
+]

@@ -1,0 +1,61 @@
+"""Orders: a client's trade instruction from receipt to archive, reviewed for suitability."""
+
+from domain.orders.aggregate import (
+    CancelCause,
+    ExecutionClaim,
+    FlagStatus,
+    Order,
+    OrderChannel,
+    OrderStatus,
+    OrderType,
+    Side,
+    execution_claim_id,
+    fill_status,
+)
+from domain.orders.commands import (
+    AcknowledgeRiskDisclosure,
+    ArchiveOrder,
+    CancelOrder,
+    ClearOrderFlag,
+    EscalateOrderFlag,
+    ReceiveOrder,
+    RecordFill,
+    RecordOrderFeedback,
+    ReviewOrder,
+)
+from domain.orders.suitability import (
+    AbnormalRule,
+    ClientFacts,
+    InstrumentFacts,
+    ReasonCode,
+    ReviewerCode,
+    SurveillancePolicy,
+)
+
+__all__ = [
+    "AbnormalRule",
+    "AcknowledgeRiskDisclosure",
+    "ArchiveOrder",
+    "CancelCause",
+    "CancelOrder",
+    "ClearOrderFlag",
+    "ClientFacts",
+    "EscalateOrderFlag",
+    "ExecutionClaim",
+    "FlagStatus",
+    "InstrumentFacts",
+    "Order",
+    "OrderChannel",
+    "OrderStatus",
+    "OrderType",
+    "ReasonCode",
+    "ReceiveOrder",
+    "RecordFill",
+    "RecordOrderFeedback",
+    "ReviewOrder",
+    "ReviewerCode",
+    "Side",
+    "SurveillancePolicy",
+    "execution_claim_id",
+    "fill_status",
+]

@@ -1,0 +1,112 @@
+"""Personal data and who may see it: one policy, applied the same way on every path (GraphQL
+fields, history, asOf, audit exports, reconstruction packages, filters).
+
+Fields are personal by name, wherever they appear (a read-model row, an event's data, a
+timeline entry). A role without ``see_full_identity`` sees the last four characters of numbers
+and no addresses, birth dates or third parties; after an erasure request (PIPL Art. 47) a
+client's data and name are shown only to roles with ``see_restricted_data``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from domain.access import Permission, granting_role
+
+
+class Mask(Enum):
+    """How a personal value is shown to someone who may not see it."""
+
+    LAST_FOUR = "last_four"
+    HIDDEN = "hidden"
+    NONE = "none"
+    INITIAL = "initial"
+
+
+#: Personal fields by name, and how each is masked.
+PERSONAL: dict[str, Mask] = {
+    "document_number": Mask.LAST_FOUR,
+    "mobile": Mask.LAST_FOUR,
+    "landline": Mask.LAST_FOUR,
+    "id_address": Mask.HIDDEN,
+    "mailing_address": Mask.HIDDEN,
+    "birth_date": Mask.NONE,
+    # Free text naming a third party (often with their ID and phone): shown whole or not at all.
+    "acting_person": Mask.HIDDEN,
+}
+#: Names: hidden (but the initial) only for a client whose processing is restricted.
+NAMES: dict[str, Mask] = {
+    "name": Mask.INITIAL,
+    "real_name": Mask.INITIAL,
+    "client_name": Mask.INITIAL,
+}
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What one reader may see of one record."""
+
+    personal: bool
+    names: bool = True
+
+    @property
+    def everything(self) -> bool:
+        """True when nothing is masked."""
+        return self.personal and self.names
+
+    def hides(self, key: str) -> Mask | None:
+        """How the field ``key`` is masked for this reader (None: shown)."""
+        if not self.personal and key in PERSONAL:
+            return PERSONAL[key]
+        if not self.names and key in NAMES:
+            return NAMES[key]
+        return None
+
+
+FULL = Visibility(personal=True)
+
+
+def visibility(roles: frozenset[str], restricted: bool = False) -> Visibility:
+    """What holders of ``roles`` may see of a record (``restricted``: its client asked for
+    erasure, so processing is restricted)."""
+    if restricted:
+        allowed = granting_role(roles, Permission.SEE_RESTRICTED_DATA) is not None
+        return Visibility(personal=allowed, names=allowed)
+    return Visibility(personal=granting_role(roles, Permission.SEE_FULL_IDENTITY) is not None)
+
+
+def masked_value(mask: Mask, value: Any) -> Any:
+    """``value`` as shown under ``mask``."""
+    if value is None:
+        return None
+    text = str(value)
+    if mask is Mask.LAST_FOUR:
+        return "*" * max(len(text) - 4, 0) + text[-4:]
+    if mask is Mask.HIDDEN:
+        return "***"
+    if mask is Mask.INITIAL:
+        return text[:1] + "*" * max(len(text) - 1, 1)
+    return None
+
+
+def mask(value: Any, seen: Visibility, key: str = "") -> Any:
+    """A copy of ``value`` (a dataclass, mapping, list or scalar) with every personal field
+    masked as ``seen`` requires; ``value`` itself when nothing is masked."""
+    if seen.everything:
+        return value
+    how = seen.hides(key)
+    if how is not None:
+        return masked_value(how, value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: mask(getattr(value, f.name), seen, f.name) for f in dataclasses.fields(value)
+        }
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, dict):
+        return {k: mask(v, seen, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask(v, seen, key) for v in value)
+    return value

@@ -1,0 +1,115 @@
+"""The commands on staff members."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from domain.access import Permission, Role
+from domain.commands import Command, Decision, command
+from domain.errors import Code, ValidationError
+from domain.fields import Doc, Text, new_id
+from domain.staff.aggregate import Staff
+from domain.values import BranchCode, PersonName, StaffId
+
+TokenHash = Annotated[
+    str,
+    Text(
+        64,
+        "The SHA-256 (hex) of a bearer token; the token itself is never stored.",
+        min_length=64,
+        pattern=r"[0-9a-f]{64}",
+        shape="64 lower-case hex digits",
+    ),
+]
+RoleName = Annotated[Role, Doc("A role.")]
+
+
+@command("register_staff", Permission.MANAGE_STAFF)
+class RegisterStaff(Command):
+    """Register a staff member (admin)."""
+
+    staff_id: StaffId = new_id("Chosen by the caller for safe retries; generated if absent.")
+    name: PersonName
+    branch: BranchCode
+    roles: Annotated[list[Role], Doc("At least one role.")]
+
+    def decide(self, d: Decision[Staff]) -> Staff:
+        d.require_new(self.staff_id, "id")
+        if not self.roles:
+            raise ValidationError("a staff member needs at least one role", "roles", Code.REQUIRED)
+        return d.new(
+            Staff,
+            Staff.Registered,
+            staff_id=self.staff_id,
+            name=self.name,
+            branch=self.branch,
+            roles=sorted({r.value for r in self.roles}),
+        )
+
+
+@command("grant_role", Permission.MANAGE_STAFF, about=Staff)
+class GrantRole(Command):
+    """Grant a role to a staff member (admin)."""
+
+    staff_id: StaffId
+    role: RoleName
+
+    def decide(self, d: Decision[Staff]) -> None:
+        d.target.require_active()
+        if self.role in d.target.roles:
+            raise ValidationError(f"role {self.role} is already granted", "role", Code.DUPLICATE)
+        d.record(Staff.RoleGranted, role=self.role.value)
+
+
+@command("revoke_role", Permission.MANAGE_STAFF, about=Staff)
+class RevokeRole(Command):
+    """Revoke a role from a staff member (admin)."""
+
+    staff_id: StaffId
+    role: RoleName
+
+    def decide(self, d: Decision[Staff]) -> None:
+        d.target.require_active()
+        if self.role not in d.target.roles:
+            raise ValidationError(f"role {self.role} is not held", "role", Code.INVALID_STATE)
+        d.record(Staff.RoleRevoked, role=self.role.value)
+
+
+@command("deactivate_staff", Permission.MANAGE_STAFF, about=Staff)
+class DeactivateStaff(Command):
+    """Deactivate a staff member: roles and tokens stop working at once."""
+
+    staff_id: StaffId
+
+    def decide(self, d: Decision[Staff]) -> None:
+        d.target.require_active()
+        d.record(Staff.Deactivated)
+
+
+@command("issue_token", Permission.MANAGE_STAFF, about=Staff)
+class IssueToken(Command):
+    """Record a bearer token (by its hash) for a staff member."""
+
+    staff_id: StaffId
+    token_hash: TokenHash
+
+    def decide(self, d: Decision[Staff]) -> None:
+        d.target.require_active()
+        if self.token_hash in d.target.token_hashes:
+            raise ValidationError("token already issued", "tokenHash", Code.DUPLICATE)
+        d.record(Staff.TokenIssued, token_hash=self.token_hash)
+
+
+@command("revoke_token", Permission.MANAGE_STAFF, about=Staff)
+class RevokeToken(Command):
+    """Withdraw one bearer token of a staff member (by its hash); the others keep working."""
+
+    staff_id: StaffId
+    token_hash: TokenHash
+
+    def decide(self, d: Decision[Staff]) -> None:
+        if self.token_hash not in d.target.token_hashes:
+            raise ValidationError(
+                "no such token for this staff member", "tokenHash", Code.UNKNOWN_REFERENCE
+            )
+        d.record(Staff.TokenRevoked, token_hash=self.token_hash)
