@@ -12,6 +12,7 @@ business rules to values it can trust.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -187,13 +188,20 @@ def _field_infos(cls: type[Any]) -> tuple[FieldInfo, ...]:
                 optional=optional,
                 many=many,
                 spec=spec,
-                doc=f.metadata.get("doc") or doc,
+                doc=f.metadata.get("doc") or doc or _enum_doc(base),
                 default=default,
                 derived=bool(f.metadata.get("derived")),
                 new_id=bool(f.metadata.get("new_id")),
             )
         )
     return tuple(out)
+
+
+def _enum_doc(base: Any) -> str:
+    """A closed vocabulary describes itself (its docstring)."""
+    if isinstance(base, type) and issubclass(base, Enum):
+        return inspect.cleandoc(base.__doc__ or "")
+    return ""
 
 
 def camel(name: str) -> str:

@@ -5,7 +5,7 @@ History and state as of a moment are read from the event store itself, never a p
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,16 @@ from strawberry.types import Info
 
 from api import audit
 from api.graphql.clients import Client
-from api.graphql.common import PageInfo, query_error, read, visible_branch
+from api.graphql.common import (
+    After,
+    First,
+    MinPosition,
+    PageInfo,
+    RecordRef,
+    query_error,
+    read,
+    visible_branch,
+)
 from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
 from api.graphql.orders import Order
@@ -39,6 +48,15 @@ def _auditor(ctx: Context) -> None:
         raise query_error(
             errors.NotAllowed("audit queries need the auditor, regulator or head_office role")
         )
+
+
+AtTime = Annotated[
+    datetime,
+    strawberry.argument(
+        description="A moment, by the recording clock (when the store recorded events); "
+        "without a zone it is taken in the branch's time zone."
+    ),
+]
 
 
 def aware(ctx: Context, at: datetime) -> datetime:
@@ -127,9 +145,9 @@ class AuditQuery:
     async def history(
         self,
         info: Info[Context, None],
-        aggregate_id: UUID,
-        first: int = 50,
-        after: str | None = None,
+        aggregate_id: RecordRef,
+        first: First = 50,
+        after: After = None,
     ) -> HistoryConnection:
         ctx = info.context
         _auditor(ctx)
@@ -153,7 +171,7 @@ class AuditQuery:
         "a zone is in the branch's time zone)."
     )
     async def as_of(
-        self, info: Info[Context, None], aggregate_id: UUID, at: datetime
+        self, info: Info[Context, None], aggregate_id: RecordRef, at: AtTime
     ) -> RecordAsOf | None:
         ctx = info.context
         _auditor(ctx)
@@ -172,7 +190,7 @@ class AuditQuery:
 
     @strawberry.field(description="A client as it stood at `at`, in the directory's shape.")
     async def client_as_of(
-        self, info: Info[Context, None], id: UUID, at: datetime
+        self, info: Info[Context, None], id: RecordRef, at: AtTime
     ) -> Client | None:
         ctx = info.context
         _auditor(ctx)
@@ -181,7 +199,9 @@ class AuditQuery:
         return None if row is None else build(Client, mask(row, seen))
 
     @strawberry.field(description="An order as it stood at `at`, timeline up to then.")
-    async def order_as_of(self, info: Info[Context, None], id: UUID, at: datetime) -> Order | None:
+    async def order_as_of(
+        self, info: Info[Context, None], id: RecordRef, at: AtTime
+    ) -> Order | None:
         ctx = info.context
         _auditor(ctx)
         events, seen = await _events(ctx, id, aware(ctx, at))
@@ -195,10 +215,13 @@ class AuditQuery:
     async def audit_events(
         self,
         info: Info[Context, None],
-        filter: AuditFilter | None = None,
-        first: int = 100,
-        after: str | None = None,
-        min_position: int | None = None,
+        filter: Annotated[
+            AuditFilter | None,
+            strawberry.argument(description="Which ones (a filter left out matches all)."),
+        ] = None,
+        first: First = 100,
+        after: After = None,
+        min_position: MinPosition = None,
     ) -> AuditEventConnection:
         ctx = info.context
         _auditor(ctx)

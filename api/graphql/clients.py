@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from api.graphql.commands import mutation
-from api.graphql.common import PageInfo, may_see, query_error, read, visible_branch
+from api.graphql.common import (
+    After,
+    First,
+    MinPosition,
+    PageInfo,
+    RecordRef,
+    may_see,
+    query_error,
+    read,
+    visible_branch,
+)
 from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
 from domain import clients as c
@@ -49,7 +59,7 @@ class ClientConnection:
 class ClientQuery:
     @strawberry.field(description="One client, if visible to you (else null).")
     async def client(
-        self, info: Info[Context, None], id: UUID, min_position: int | None = None
+        self, info: Info[Context, None], id: RecordRef, min_position: MinPosition = None
     ) -> Client | None:
         ctx = info.context
         row = await read(
@@ -63,10 +73,13 @@ class ClientQuery:
     async def clients(
         self,
         info: Info[Context, None],
-        filter: ClientFilter | None = None,
-        first: int = 50,
-        after: str | None = None,
-        min_position: int | None = None,
+        filter: Annotated[
+            ClientFilter | None,
+            strawberry.argument(description="Which ones (a filter left out matches all)."),
+        ] = None,
+        first: First = 50,
+        after: After = None,
+        min_position: MinPosition = None,
     ) -> ClientConnection:
         ctx = info.context
         try:

@@ -170,3 +170,23 @@ def may_see(ctx: Context, permission: Permission, branch: str | None) -> bool:
 class PageInfo:
     end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
     has_next_page: bool = strawberry.field(description="True when more items follow.")
+
+
+# The arguments every list and record query shares, described once.
+MinPosition = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Read your own write: wait (up to READ_WAIT_TIMEOUT seconds) until the read "
+        "models reached this notification id (a mutation's `position`); "
+        "`extensions.consistency` says whether they did."
+    ),
+]
+First = Annotated[int, strawberry.argument(description="Page size, 1 to 200.")]
+After = Annotated[
+    str | None, strawberry.argument(description="The `endCursor` of the previous page.")
+]
+RecordRef = Annotated[UUID, strawberry.argument(description="The record's id.")]
+BranchArg = Annotated[
+    str | None,
+    strawberry.argument(description="A branch code (default: yours; all for head office)."),
+]

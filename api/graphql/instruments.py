@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.common import read
+from api.graphql.common import First, read
 from api.graphql.context import Context
 from api.graphql.derive import build, object_type
 from domain.instruments import Board
@@ -20,9 +22,11 @@ class InstrumentQuery:
     async def instruments(
         self,
         info: Info[Context, None],
-        prefix: str | None = None,
-        board: Board | None = None,
-        first: int = 50,
+        prefix: Annotated[
+            str | None, strawberry.argument(description="Codes or names starting with this.")
+        ] = None,
+        board: Annotated[Board | None, strawberry.argument(description="Only this board.")] = None,
+        first: First = 50,
     ) -> list[Instrument]:
         ctx = info.context
         rows = await read(

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
 from api.graphql.commands import mutation
-from api.graphql.common import PageInfo, may_see, query_error, read, visible_branch
+from api.graphql.common import (
+    After,
+    BranchArg,
+    First,
+    MinPosition,
+    PageInfo,
+    RecordRef,
+    may_see,
+    query_error,
+    read,
+    visible_branch,
+)
 from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
 from domain import errors
@@ -61,7 +72,7 @@ class OrderConnection:
 class OrderQuery:
     @strawberry.field(description="One order with its lifecycle timeline, if visible to you.")
     async def order(
-        self, info: Info[Context, None], id: UUID, min_position: int | None = None
+        self, info: Info[Context, None], id: RecordRef, min_position: MinPosition = None
     ) -> Order | None:
         ctx = info.context
 
@@ -78,10 +89,13 @@ class OrderQuery:
     async def orders(
         self,
         info: Info[Context, None],
-        filter: OrderFilter | None = None,
-        first: int = 50,
-        after: str | None = None,
-        min_position: int | None = None,
+        filter: Annotated[
+            OrderFilter | None,
+            strawberry.argument(description="Which ones (a filter left out matches all)."),
+        ] = None,
+        first: First = 50,
+        after: After = None,
+        min_position: MinPosition = None,
     ) -> OrderConnection:
         ctx = info.context
         try:
@@ -102,7 +116,7 @@ class OrderQuery:
 
     @strawberry.field(description="Risk management's queue: open and escalated flags.")
     async def flagged_orders(
-        self, info: Info[Context, None], branch: str | None = None, min_position: int | None = None
+        self, info: Info[Context, None], branch: BranchArg = None, min_position: MinPosition = None
     ) -> list[Order]:
         ctx = info.context
         try:

@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.common import query_error, read, visible_branch
+from api.graphql.common import BranchArg, query_error, read, visible_branch
 from api.graphql.context import Context
 from api.graphql.derive import build, object_type
 from domain import errors
 from domain.access import Permission
 from projections import performance as model
 
+Year = Annotated[int, strawberry.argument(description="A calendar year, e.g. 2026.")]
 BranchPerformance = object_type(model.BranchPerformance)
 ClientsDeveloped = object_type(model.ClientsDeveloped)
 DocumentPolicy = object_type(model.DocumentPolicy)
@@ -32,7 +35,12 @@ class PerformanceQuery:
         description="KPIs of one branch for a period: 2026, 2026-Q3 or 2026-11 (branch time zone)."
     )
     async def branch_performance(
-        self, info: Info[Context, None], branch: str, period: str
+        self,
+        info: Info[Context, None],
+        branch: Annotated[str, strawberry.argument(description="A branch code.")],
+        period: Annotated[
+            str, strawberry.argument(description="2026, 2026-H1, 2026-Q3 or 2026-11.")
+        ],
     ) -> BranchPerformance:
         ctx = info.context
         scope = _scope(ctx, Permission.VIEW_CLIENTS, branch) or branch.upper()
@@ -42,7 +50,7 @@ class PerformanceQuery:
 
     @strawberry.field(description="The 3% policy metric on non-18-digit documents, per branch.")
     async def client_document_policy(
-        self, info: Info[Context, None], branch: str | None = None
+        self, info: Info[Context, None], branch: BranchArg = None
     ) -> list[DocumentPolicy]:
         ctx = info.context
         scope = _scope(ctx, Permission.VIEW_CLIENTS, branch)
@@ -51,7 +59,7 @@ class PerformanceQuery:
 
     @strawberry.field(description="KPI: accounts opened per account manager per month.")
     async def clients_developed(
-        self, info: Info[Context, None], year: int, branch: str | None = None
+        self, info: Info[Context, None], year: Year, branch: BranchArg = None
     ) -> list[ClientsDeveloped]:
         ctx = info.context
         scope = _scope(ctx, Permission.VIEW_CLIENTS, branch)
@@ -61,7 +69,7 @@ class PerformanceQuery:
 
     @strawberry.field(description="Per trader per month: review accuracy and timeliness.")
     async def trader_kpis(
-        self, info: Info[Context, None], year: int, branch: str | None = None
+        self, info: Info[Context, None], year: Year, branch: BranchArg = None
     ) -> list[TraderKpi]:
         ctx = info.context
         scope = _scope(ctx, Permission.VIEW_ORDERS, branch)

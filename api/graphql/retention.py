@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
 from api.graphql.audit import _auditor
 from api.graphql.commands import mutation
-from api.graphql.common import read
+from api.graphql.common import RecordRef, read
 from api.graphql.context import Context
 from api.graphql.derive import build, object_type
 from domain.retention import LiftLegalHold, PlaceLegalHold
@@ -30,7 +29,9 @@ RetentionLine = object_type(model.RetentionLine, base=RetentionLinks)
 @strawberry.type
 class RetentionQuery:
     @strawberry.field(description="Retention of one record (a client's lines, or an order's).")
-    async def retention(self, info: Info[Context, None], record_id: UUID) -> list[RetentionLine]:
+    async def retention(
+        self, info: Info[Context, None], record_id: RecordRef
+    ) -> list[RetentionLine]:
         ctx = info.context
         _auditor(ctx)
         today = ctx.runtime.business_date(ctx.runtime.clock())

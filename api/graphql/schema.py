@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import strawberry
 from graphql import GraphQLError
@@ -14,6 +16,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 
 from api.graphql.audit import AuditQuery
 from api.graphql.clients import ClientMutation, ClientQuery
@@ -69,6 +72,12 @@ def _should_mask(error: GraphQLError) -> bool:
     return original is not None
 
 
+UUID_SCALAR = strawberry.scalar(
+    name="UUID",
+    description="An id (RFC 4122 UUID), e.g. 3e7d0a64-1426-432c-a6f3-e73cdcd21b02.",
+    serialize=str,
+    parse_value=lambda value: uuid.UUID(str(value)),
+)
 _PARSER_CACHE = ParserCache(maxsize=512)
 _VALIDATION_CACHE = ValidationCache(maxsize=512)
 
@@ -78,6 +87,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        config=StrawberryConfig(scalar_map={UUID: UUID_SCALAR}),
         extensions=[
             lambda: QueryDepthLimiter(max_depth=12),
             # A frontend sends the same few documents over and over: parse and validate each

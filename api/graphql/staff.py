@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from api.graphql.commands import mutation
-from api.graphql.common import PageInfo, may_see, query_error, read, visible_branch
+from api.graphql.common import (
+    After,
+    First,
+    MinPosition,
+    PageInfo,
+    RecordRef,
+    may_see,
+    query_error,
+    read,
+    visible_branch,
+)
 from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
 from domain import errors
@@ -42,8 +52,8 @@ class StaffQuery:
     async def staff_member(
         self,
         info: Info[Context, None],
-        id: UUID,
-        min_position: int | None = None,
+        id: RecordRef,
+        min_position: MinPosition = None,
     ) -> StaffMember | None:
         ctx = info.context
         row = await read(
@@ -59,10 +69,13 @@ class StaffQuery:
     async def staff(
         self,
         info: Info[Context, None],
-        filter: StaffFilter | None = None,
-        first: int = 50,
-        after: str | None = None,
-        min_position: int | None = None,
+        filter: Annotated[
+            StaffFilter | None,
+            strawberry.argument(description="Which ones (a filter left out matches all)."),
+        ] = None,
+        first: First = 50,
+        after: After = None,
+        min_position: MinPosition = None,
     ) -> StaffConnection:
         ctx = info.context
         try:
