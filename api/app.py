@@ -11,7 +11,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from api.auth import Principal, authenticate
 from api.graphql.context import Context
-from api.graphql.schema import schema
+from api.graphql.schema import schema_for
 from api.rest.audit import router as audit_router
 from api.rest.health import metrics_registry
 from api.rest.health import router as health_router
@@ -47,7 +47,11 @@ def create_app(runtime: Runtime, *, run_projections: bool = True) -> FastAPI:
     app.state.runtime = runtime
     app.state.metrics = metrics_registry(runtime)
     app.include_router(
-        GraphQLRouter(schema, context_getter=graphql_context, graphql_ide="graphiql"),
+        GraphQLRouter(
+            schema_for(runtime.settings.graphql_introspection),
+            context_getter=graphql_context,
+            graphql_ide="graphiql",
+        ),
         prefix="/graphql",
     )
     app.include_router(health_router)

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default="pboc-2007",
         description="comma-separated: pboc-2007, cn-2025, us-17a-4, eu-mifid (longest wins)",
     )
+    graphql_introspection: bool = Field(
+        default=True,
+        description="answer GraphQL introspection (switch off in production)",
+    )
     cipher_key: str | None = Field(default=None, description="base64 AES key: encrypt events")
 
 

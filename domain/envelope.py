@@ -140,3 +140,23 @@ def event_classes(aggregate_class: type[Aggregate]) -> list[type[Aggregate.Event
         ):
             found.append(value)
     return found
+
+
+def aggregate_classes() -> list[type[BackofficeAggregate]]:
+    """Every aggregate class defined so far (import ``domain.application`` for all of them)."""
+    found: list[type[BackofficeAggregate]] = []
+    todo = list(BackofficeAggregate.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return sorted(found, key=lambda c: c.__qualname__)
+
+
+def event_type_names() -> dict[str, list[str]]:
+    """Aggregate type → the names of its event types (e.g. "Order" → ["Order.Reviewed", …]),
+    as the audit trail names them."""
+    return {
+        cls.__qualname__: sorted(e.__qualname__ for e in event_classes(cls))
+        for cls in aggregate_classes()
+    }

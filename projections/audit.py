@@ -11,7 +11,8 @@ from eventsourcing.domain import DomainEventProtocol
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from domain.envelope import Envelope
+from domain.application import BackOffice  # noqa: F401 - every record kind, for the names
+from domain.envelope import Envelope, event_type_names
 from projections.base import ReadModel, col, upsert
 
 
@@ -93,33 +94,55 @@ class AuditEntry:
 _COLUMNS = tuple(AuditEntry.__dataclass_fields__)
 
 
+def check_filter(flt: AuditFilter) -> None:
+    """Refuse (ValueError) an event or record type that does not exist: a typo must not
+    answer with nothing."""
+    known = event_type_names()
+    if flt.aggregate_type is not None and flt.aggregate_type not in known:
+        raise ValueError(
+            f"unknown record type {flt.aggregate_type!r}; known: {', '.join(sorted(known))}"
+        )
+    if flt.event_type is not None:
+        events = {e for names in known.values() for e in names}
+        if flt.event_type not in events:
+            kind = flt.event_type.split(".", 1)[0]
+            hint = ", ".join(known.get(kind, [])) or ", ".join(sorted(known))
+            raise ValueError(f"unknown event type {flt.event_type!r}; known: {hint}")
+
+
+def _where(flt: AuditFilter, after: int) -> tuple[str, list[Any]]:
+    where, params = ["notification_id > %s"], [after]  # type: tuple[list[str], list[Any]]
+    for condition, value in (
+        ("event_type = %s", flt.event_type),
+        ("aggregate_type = %s", flt.aggregate_type),
+        ("actor = %s", flt.actor),
+        ("branch = %s", flt.branch),
+        ("originator_id = %s", flt.originator_id),
+        ("recorded_at >= %s", flt.recorded_from),
+        ("recorded_at < %s", flt.recorded_to),
+    ):
+        if value is not None:
+            where.append(condition)
+            params.append(value)
+    return " AND ".join(where), params
+
+
 def entries(
     curs: Cursor[DictRow], flt: AuditFilter, after: int, limit: int | None
 ) -> list[AuditEntry]:
     """Entries after notification id ``after`` matching ``flt``, in notification order."""
-    where, params = ["notification_id > %s"], [after]  # type: tuple[list[str], list[Any]]
-    for column, value in (
-        ("event_type", flt.event_type),
-        ("aggregate_type", flt.aggregate_type),
-        ("actor", flt.actor),
-        ("branch", flt.branch),
-        ("originator_id", flt.originator_id),
-    ):
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    if flt.recorded_from is not None:
-        where.append("recorded_at >= %s")
-        params.append(flt.recorded_from)
-    if flt.recorded_to is not None:
-        where.append("recorded_at < %s")
-        params.append(flt.recorded_to)
-    sql = (
-        f"SELECT {', '.join(_COLUMNS)} FROM audit_log WHERE {' AND '.join(where)}"  # noqa: S608
-        " ORDER BY notification_id"
-    )
+    where, params = _where(flt, after)
+    sql = f"SELECT {', '.join(_COLUMNS)} FROM audit_log WHERE {where} ORDER BY notification_id"  # noqa: S608
     if limit is not None:
         sql += " LIMIT %s"
         params.append(limit)
     curs.execute(sql, params)
     return [AuditEntry(**r) for r in curs.fetchall()]
+
+
+def count(curs: Cursor[DictRow], flt: AuditFilter) -> int:
+    """How many entries match ``flt`` (for progress bars)."""
+    where, params = _where(flt, 0)
+    curs.execute(f"SELECT count(*) AS n FROM audit_log WHERE {where}", params)  # noqa: S608
+    found = curs.fetchone()
+    return int(found["n"]) if found else 0

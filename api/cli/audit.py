@@ -17,8 +17,8 @@ from api.reconstruction import build as build_package
 from api.reconstruction import verify_package as check_package
 from api.settings import get_settings
 from domain.envelope import SYSTEM_ROLE
-from projections.audit import AuditFilter
-from projections.audit import entries as audit_entries
+from projections.audit import AuditFilter, check_filter
+from projections.audit import count as count_entries
 
 audit_cli = group("audit", "Audit trail exports.")
 
@@ -50,11 +50,16 @@ def audit_export(
         recorded_to=_utc(recorded_to),
         originator_id=aggregate_id,
     )
+    try:
+        check_filter(flt)
+    except ValueError as exc:
+        runtime.close()
+        raise fail(str(exc), 2) from None
     written = 0
     try:
         runtime.runner.sync(runtime.runner.head())
         with runtime.cursor() as curs:
-            total = len(audit_entries(curs, flt, 0, None))
+            total = count_entries(curs, flt)
         with progress() as bar, out_file.open("w", encoding="utf-8") as sink:
             task = bar.add_task("exporting", total=total)
             with runtime.cursor() as curs:

@@ -46,7 +46,9 @@ def retention_policy() -> None:
 
 @retention_cli.command("report")
 def retention_report(
-    record_class: Annotated[str | None, typer.Option("--class", help="One record class.")] = None,
+    record_class: Annotated[
+        RecordClass | None, typer.Option("--class", help="One record class.")
+    ] = None,
     eligible: Annotated[bool, typer.Option(help="Only records eligible to leave now.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write every line as CSV.")] = None,
 ) -> None:
@@ -62,7 +64,7 @@ def retention_report(
             lines = [
                 line
                 for line in retention_model.report(curs, presets, runtime.settings.branch_timezone)
-                if (record_class is None or line.record_class == record_class)
+                if (record_class is None or line.record_class == record_class.value)
                 and (not eligible or line.eligible(today))
             ]
     finally:

@@ -240,6 +240,10 @@ class AuditQuery:
             flt = type(flt)(**{**flt.__dict__, "recorded_from": aware(ctx, flt.recorded_from)})
         if flt.recorded_to is not None:
             flt = type(flt)(**{**flt.__dict__, "recorded_to": aware(ctx, flt.recorded_to)})
+        try:
+            audit_model.check_filter(flt)
+        except ValueError as exc:
+            raise query_error(exc) from None
         found = await read(
             ctx,
             lambda curs: audit_model.entries(curs, flt, start, first + 1),

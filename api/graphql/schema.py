@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,17 @@ from uuid import UUID
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    DisableIntrospection,
     MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from api.graphql.audit import AuditQuery
 from api.graphql.clients import ClientMutation, ClientQuery
@@ -29,6 +34,11 @@ from api.graphql.retention import RetentionMutation, RetentionQuery
 from api.graphql.staff import StaffMutation, StaffQuery
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+#: Most aliases one document may use (each alias is a field resolved again).
+MAX_ALIASES = 30
+#: Most tokens one document may have.
+MAX_TOKENS = 5000
+log = logging.getLogger("backoffice.api")
 
 
 @strawberry.type(description="What you can read (each answer is scoped to your role and branch).")
@@ -80,28 +90,69 @@ UUID_SCALAR = strawberry.scalar(
 )
 _PARSER_CACHE = ParserCache(maxsize=512)
 _VALIDATION_CACHE = ValidationCache(maxsize=512)
+# Limits on what one document may ask for. Each limiter adds a validation rule class made when
+# it is constructed: built once and shared, so that every request's rules are the same and
+# graphql-core's validation cache hits (a limiter built per request halved throughput).
+_DEPTH = QueryDepthLimiter(max_depth=12)
+_ALIASES = MaxAliasesLimiter(max_alias_count=MAX_ALIASES)
+_TOKENS = MaxTokensLimiter(max_token_count=MAX_TOKENS)
 
 
-def build_schema() -> strawberry.Schema:
-    """The service's schema."""
-    return strawberry.Schema(
+class BackofficeSchema(strawberry.Schema):
+    """Logs expected refusals (a query refused, a document GraphQL itself rejects) as one line
+    without the client's values; tracebacks are for real faults only."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = []
+        for error in errors:
+            original = error.original_error
+            if isinstance(original, QueryError) or isinstance(error, QueryError):
+                code = (error.extensions or {}).get("code") or original.extensions.get("code")  # type: ignore[union-attr]
+                log.info("query refused: %s at %s", code, error.path)
+            elif original is None:
+                log.info("document refused by GraphQL at %s", error.path or error.locations)
+            else:
+                unexpected.append(error)
+        super().process_errors(unexpected, execution_context)
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    """The service's schema (introspection can be switched off for production)."""
+    extensions: list[Any] = [
+        lambda: _DEPTH,
+        lambda: _ALIASES,
+        lambda: _TOKENS,
+        # A frontend sends the same few documents over and over: parse and validate each
+        # once (validation was half the cost of a mutation, bench/write_path.py). The
+        # caches live on the instances, so every request gets the same two.
+        lambda: _PARSER_CACHE,
+        lambda: _VALIDATION_CACHE,
+        lambda: MaskErrors(should_mask_error=_should_mask),
+        ReadConsistencyExtension,
+    ]
+    if not introspection:
+        extensions.insert(0, DisableIntrospection)
+    return BackofficeSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map={UUID: UUID_SCALAR}),
-        extensions=[
-            lambda: QueryDepthLimiter(max_depth=12),
-            # A frontend sends the same few documents over and over: parse and validate each
-            # once (validation was half the cost of a mutation, bench/write_path.py). The
-            # caches live on the instances, so every request gets the same two.
-            lambda: _PARSER_CACHE,
-            lambda: _VALIDATION_CACHE,
-            lambda: MaskErrors(should_mask_error=_should_mask),
-            ReadConsistencyExtension,
-        ],
+        extensions=extensions,
     )
 
 
 schema = build_schema()
+_WITHOUT_INTROSPECTION: list[strawberry.Schema] = []
+
+
+def schema_for(introspection: bool) -> strawberry.Schema:
+    """The schema with or without introspection (each built once per process)."""
+    if introspection:
+        return schema
+    if not _WITHOUT_INTROSPECTION:
+        _WITHOUT_INTROSPECTION.append(build_schema(introspection=False))
+    return _WITHOUT_INTROSPECTION[0]
 
 
 def sdl() -> str:

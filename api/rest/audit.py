@@ -6,19 +6,25 @@ from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.audit import export_lines
 from api.auth import Principal, authenticate, require
+from api.rest.params import aware, only
 from api.runtime import Runtime
 from domain.access import Permission
-from projections.audit import AuditFilter
+from projections.audit import AuditFilter, check_filter
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-@router.get("/events.jsonl", response_class=StreamingResponse)
+_PARAMS = ("event_type", "aggregate_type", "actor", "branch", "from", "to", "aggregate_id")
+
+
+@router.get(
+    "/events.jsonl", response_class=StreamingResponse, dependencies=[Depends(only(*_PARAMS))]
+)
 def audit_events(
     request: Request,
     principal: Principal = Depends(authenticate),
@@ -38,10 +44,14 @@ def audit_events(
         aggregate_type=aggregate_type,
         actor=actor,
         branch=branch.upper() if branch else None,
-        recorded_from=recorded_from,
-        recorded_to=recorded_to,
+        recorded_from=aware(request, recorded_from),
+        recorded_to=aware(request, recorded_to),
         originator_id=aggregate_id,
     )
+    try:
+        check_filter(flt)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
 
     def lines() -> Iterator[str]:
         with runtime.cursor() as curs:

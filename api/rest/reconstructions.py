@@ -16,13 +16,18 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal, authenticate, require
 from api.reconstruction import FILES, build
 from api.reconstruction import Request as PackageRequest
+from api.rest.params import aware, only
 from api.runtime import Runtime
 from domain.access import Permission
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-@router.get("/reconstructions", response_class=Response)
+@router.get(
+    "/reconstructions",
+    response_class=Response,
+    dependencies=[Depends(only("order", "client", "from", "to", "branch"))],
+)
 async def reconstruction(
     request: Request,
     principal: Principal = Depends(authenticate),
@@ -36,7 +41,11 @@ async def reconstruction(
     require(principal, Permission.AUDIT)
     try:
         asked = PackageRequest(
-            order, client, received_from, received_to, branch.upper() if branch else None
+            order,
+            client,
+            aware(request, received_from),
+            aware(request, received_to),
+            branch.upper() if branch else None,
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
