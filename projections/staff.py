@@ -29,6 +29,9 @@ class StaffRow:
     deactivated_at: datetime | None = col("When their access ended.")
     version: int = col("The record's version: pass it as expectedVersion.")
     position: int = col("Notification id of the record's last event.")
+    pending_roles: tuple[str, ...] = col(
+        "Roles asked for, waiting for a second admin.", enum=Role, default=()
+    )
 
 
 evolve: Evolver[StaffRow] = Evolver()
@@ -51,7 +54,8 @@ def _registered(e: Staff.Registered, position: int) -> StaffRow:
 
 @evolve.on(Staff.RoleGranted)
 def _granted(row: StaffRow, e: Staff.RoleGranted, _: int) -> StaffRow:
-    return replace(row, roles=tuple(sorted({*row.roles, e.role})))
+    pending = tuple(r for r in row.pending_roles if r != e.role)
+    return replace(row, roles=tuple(sorted({*row.roles, e.role})), pending_roles=pending)
 
 
 @evolve.on(Staff.RoleRevoked)
@@ -64,26 +68,28 @@ def _deactivated(row: StaffRow, e: Staff.Deactivated, _: int) -> StaffRow:
     return replace(row, active=False, deactivated_at=e.envelope.occurred_at)
 
 
+@evolve.on(Staff.RoleGrantRequested)
+def _asked(row: StaffRow, e: Staff.RoleGrantRequested, _: int) -> StaffRow:
+    return replace(row, pending_roles=tuple(sorted({*row.pending_roles, e.role})))
+
+
+@evolve.on(Staff.RoleGrantRejected)
+def _refused(row: StaffRow, e: Staff.RoleGrantRejected, _: int) -> StaffRow:
+    return replace(row, pending_roles=tuple(r for r in row.pending_roles if r != e.role))
+
+
 @evolve.on(Staff.TokenIssued, Staff.TokenRevoked)
 def _token(row: StaffRow, _e: object, _: int) -> StaffRow:
     return row
 
 
-_COLUMNS = (
-    "id",
-    "name",
-    "branch",
-    "roles",
-    "active",
-    "registered_at",
-    "deactivated_at",
-    "version",
-    "position",
-)
+_COLUMNS = tuple(StaffRow.__dataclass_fields__)
 
 
 def _row(found: DictRow) -> StaffRow:
-    return StaffRow(**{**found, "roles": tuple(found["roles"])})
+    return StaffRow(
+        **{**found, "roles": tuple(found["roles"]), "pending_roles": tuple(found["pending_roles"])}
+    )
 
 
 def _load(curs: Cursor[DictRow], staff_id: UUID) -> StaffRow | None:
@@ -92,7 +98,12 @@ def _load(curs: Cursor[DictRow], staff_id: UUID) -> StaffRow | None:
 
 
 def _save(curs: Cursor[DictRow], row: StaffRow) -> None:
-    upsert(curs, "staff", {**{c: getattr(row, c) for c in _COLUMNS}, "roles": list(row.roles)})
+    values = {c: getattr(row, c) for c in _COLUMNS}
+    upsert(
+        curs,
+        "staff",
+        {**values, "roles": list(row.roles), "pending_roles": list(row.pending_roles)},
+    )
 
 
 class StaffModel(ReadModel):

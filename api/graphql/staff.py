@@ -23,7 +23,15 @@ from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
 from domain import errors
 from domain.access import Permission
-from domain.staff import DeactivateStaff, GrantRole, RegisterStaff, RevokeRole, RevokeToken
+from domain.staff import (
+    ApproveRoleGrant,
+    DeactivateStaff,
+    GrantRole,
+    RegisterStaff,
+    RejectRoleGrant,
+    RevokeRole,
+    RevokeToken,
+)
 from projections import staff as model
 
 READ_MODELS = [model.StaffModel.name]
@@ -99,6 +107,8 @@ class StaffQuery:
 class StaffMutation:
     register_staff = mutation(RegisterStaff)
     grant_role = mutation(GrantRole, flat=True)
+    approve_role_grant = mutation(ApproveRoleGrant, flat=True)
+    reject_role_grant = mutation(RejectRoleGrant, flat=True)
     revoke_role = mutation(RevokeRole, flat=True)
     deactivate_staff = mutation(DeactivateStaff, flat=True)
     revoke_token = mutation(RevokeToken, flat=True)

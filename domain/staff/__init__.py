@@ -2,19 +2,23 @@
 
 from domain.staff.aggregate import Staff
 from domain.staff.commands import (
+    ApproveRoleGrant,
     DeactivateStaff,
     GrantRole,
     IssueToken,
     RegisterStaff,
+    RejectRoleGrant,
     RevokeRole,
     RevokeToken,
 )
 
 __all__ = [
+    "ApproveRoleGrant",
     "DeactivateStaff",
     "GrantRole",
     "IssueToken",
     "RegisterStaff",
+    "RejectRoleGrant",
     "RevokeRole",
     "RevokeToken",
     "Staff",

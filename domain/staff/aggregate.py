@@ -17,6 +17,8 @@ class Staff(BackofficeAggregate, formerly="domain.staff"):
         self.roles: list[str] = []
         self.active = True
         self.token_hashes: list[str] = []
+        #: Roles asked for and waiting for a second admin: role → who asked.
+        self.pending_roles: dict[str, UUID] = {}
 
     class Registered(BackofficeAggregate.Created):
         """A staff member was registered."""
@@ -30,14 +32,33 @@ class Staff(BackofficeAggregate, formerly="domain.staff"):
         def apply(self, s: Staff) -> None:
             s.name, s.branch, s.roles = self.name, self.branch, sorted(self.roles)
 
+    class RoleGrantRequested(BackofficeAggregate.Event):
+        """An admin asked for a role for the member; a second admin decides."""
+
+        envelope: Envelope
+        role: str
+
+        def apply(self, s: Staff) -> None:
+            s.pending_roles = {**s.pending_roles, self.role: self.envelope.actor}
+
+    class RoleGrantRejected(BackofficeAggregate.Event):
+        """The second admin refused the role asked for."""
+
+        envelope: Envelope
+        role: str
+
+        def apply(self, s: Staff) -> None:
+            s.pending_roles = {k: v for k, v in s.pending_roles.items() if k != self.role}
+
     class RoleGranted(BackofficeAggregate.Event):
-        """A role was granted."""
+        """A role was granted (by the second admin, when it was asked for)."""
 
         envelope: Envelope
         role: str
 
         def apply(self, s: Staff) -> None:
             s.roles = sorted({*s.roles, self.role})
+            s.pending_roles = {k: v for k, v in s.pending_roles.items() if k != self.role}
 
     class RoleRevoked(BackofficeAggregate.Event):
         """A role was revoked."""

@@ -49,16 +49,62 @@ class RegisterStaff(Command):
 
 @command("grant_role", Permission.MANAGE_STAFF, about=Staff)
 class GrantRole(Command):
-    """Grant a role to a staff member (admin)."""
+    """Ask for a role for a staff member (admin): it takes effect only when a second admin
+    approves it (approveRoleGrant). Nobody asks for a role for themself."""
 
     staff_id: StaffId
     role: RoleName
 
     def decide(self, d: Decision[Staff]) -> None:
         d.target.require_active()
+        if d.envelope.actor == d.target.id:
+            raise ValidationError("nobody grants themself a role", "staffId", Code.SAME_PERSON)
         if self.role in d.target.roles:
             raise ValidationError(f"role {self.role} is already granted", "role", Code.DUPLICATE)
+        if self.role in d.target.pending_roles:
+            raise ValidationError(f"role {self.role} is already asked for", "role", Code.DUPLICATE)
+        if d.context.is_system:  # the operator on the command line: no second admin exists yet
+            d.record(Staff.RoleGranted, role=self.role.value)
+        else:
+            d.record(Staff.RoleGrantRequested, role=self.role.value)
+
+
+def _asked(d: Decision[Staff], role: Role) -> None:
+    """The role waits for a decision, and the decider is neither who asked nor the member."""
+    asked_by = d.target.pending_roles.get(role.value)
+    if asked_by is None:
+        raise ValidationError(f"role {role} is not asked for", "role", Code.INVALID_STATE)
+    if d.envelope.actor in (asked_by, d.target.id):
+        raise ValidationError(
+            "a second admin, other than who asked and the member, decides",
+            "staffId",
+            Code.SAME_PERSON,
+        )
+
+
+@command("approve_role_grant", Permission.MANAGE_STAFF, about=Staff)
+class ApproveRoleGrant(Command):
+    """Approve a role asked for (a second admin): the role takes effect."""
+
+    staff_id: StaffId
+    role: RoleName
+
+    def decide(self, d: Decision[Staff]) -> None:
+        d.target.require_active()
+        _asked(d, self.role)
         d.record(Staff.RoleGranted, role=self.role.value)
+
+
+@command("reject_role_grant", Permission.MANAGE_STAFF, about=Staff, reason=True)
+class RejectRoleGrant(Command):
+    """Refuse a role asked for (a second admin); `reason` is required."""
+
+    staff_id: StaffId
+    role: RoleName
+
+    def decide(self, d: Decision[Staff]) -> None:
+        _asked(d, self.role)
+        d.record(Staff.RoleGrantRejected, role=self.role.value)
 
 
 @command("revoke_role", Permission.MANAGE_STAFF, about=Staff)
