@@ -12,6 +12,7 @@ from strawberry.fastapi import GraphQLRouter
 from api.auth import Principal, authenticate
 from api.graphql.context import Context
 from api.graphql.schema import schema_for
+from api.limits import BodyLimit, RateLimiter
 from api.rest.audit import router as audit_router
 from api.rest.health import metrics_registry
 from api.rest.health import router as health_router
@@ -45,6 +46,9 @@ def create_app(runtime: Runtime, *, run_projections: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    settings = runtime.settings
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.state.metrics = metrics_registry(runtime)
     app.include_router(
         GraphQLRouter(

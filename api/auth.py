@@ -95,6 +95,11 @@ async def authenticate(request: Request) -> Principal:
     principal = await run_in_threadpool(lookup)
     if principal is None:
         raise HTTPException(401, "the token is not valid", {"WWW-Authenticate": "Bearer"})
+    wait = request.app.state.rate_limiter.allow(principal.staff_id)
+    if wait is not None:
+        raise HTTPException(
+            429, "too many requests: slow down", {"Retry-After": str(max(1, round(wait)))}
+        )
     return principal
 
 

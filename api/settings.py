@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         default="pboc-2007",
         description="comma-separated: pboc-2007, cn-2025, us-17a-4, eu-mifid (longest wins)",
     )
+    max_request_bytes: int = Field(
+        default=1_048_576, ge=1024, description="largest request body accepted (bytes)"
+    )
+    rate_limit_per_second: float = Field(
+        default=50.0, ge=0, description="requests per second per staff member (0: no limit)"
+    )
+    rate_limit_burst: int = Field(default=200, ge=1, description="burst above the rate")
     graphql_introspection: bool = Field(
         default=True,
         description="answer GraphQL introspection (switch off in production)",

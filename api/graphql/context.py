@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -13,7 +15,10 @@ from strawberry.fastapi import BaseContext
 from api.auth import Principal
 from api.runtime import Runtime
 from domain.envelope import CommandContext
-from projections.runner import wait_for
+from projections.runner import positions
+
+#: Seconds between two looks at the read models' positions while waiting.
+WAIT_INTERVAL = 0.02
 
 T = TypeVar("T")
 
@@ -39,6 +44,8 @@ class Context(BaseContext):
     principal: Principal
     correlation_id: UUID = field(default_factory=uuid4)
     consistency: list[ReadConsistency] = field(default_factory=list)
+    #: When waits for minPosition give up (set by the first wait of the request).
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -64,14 +71,22 @@ class Context(BaseContext):
         )
 
     async def wait_for(self, models: list[str], min_position: int | None) -> None:
-        """Read-your-writes: wait (bounded) until ``models`` reached ``min_position``."""
+        """Read-your-writes: wait until ``models`` reached ``min_position``, or the request's
+        one deadline passed (READ_WAIT_TIMEOUT after its first wait: many waits in one
+        document share it). Waiting sleeps on the event loop; no worker thread is held."""
         if min_position is None or min_position <= 0:
             return
-        seen = await self.run(
-            wait_for,
-            self.runtime.connect,
-            models,
-            min_position,
-            self.runtime.settings.read_wait_timeout,
-        )
+        now = time.monotonic()
+        if self.deadline is None:
+            self.deadline = now + self.runtime.settings.read_wait_timeout
+
+        def read() -> dict[str, int]:
+            with self.runtime.cursor() as curs:
+                return positions(curs.connection, models)
+
+        while True:
+            seen = await self.run(read)
+            if all(p >= min_position for p in seen.values()) or time.monotonic() >= self.deadline:
+                break
+            await asyncio.sleep(WAIT_INTERVAL)
         self.consistency.append(ReadConsistency(min_position, seen))
