@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from fastapi.testclient import TestClient
 
@@ -19,9 +20,10 @@ RESULT = """
 class Api:
     """GraphQL over HTTP as the holder of ``token``."""
 
-    def __init__(self, client: TestClient, token: str | None) -> None:
+    def __init__(self, client: TestClient, token: str | None, staff_id: UUID | None = None) -> None:
         self.client = client
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.id = staff_id or UUID(int=0)
 
     def post(self, query: str, **variables: Any) -> Any:
         """The raw HTTP response."""

@@ -48,8 +48,7 @@ def people(runtime: Runtime, client: TestClient) -> dict[str, Api]:
         ("auditor", ["auditor"]),
     ):
         principal, token = add_staff(runtime, name, "SH01", roles)
-        out[name] = Api(client, token)
-        out[name].id = principal.staff_id  # type: ignore[attr-defined]
+        out[name] = Api(client, token, principal.staff_id)
     return out
 
 
@@ -70,7 +69,7 @@ def order_input(client_id: uuid.UUID, **extra: object) -> dict[str, object]:
 def test_an_order_received_on_an_expired_assessment_is_rejected_after_a_reassessment(
     runtime: Runtime, people: dict[str, Api]
 ) -> None:
-    manager = people["manager"].id  # type: ignore[attr-defined]
+    manager = people["manager"].id
     runtime.clock = lambda: NOON - timedelta(days=750)  # the assessment expires before NOON
     cid = onboard(runtime, manager)
     runtime.clock = lambda: NOON
@@ -91,7 +90,7 @@ def test_an_order_received_on_an_expired_assessment_is_rejected_after_a_reassess
 def test_a_client_frozen_since_receipt_is_still_refused_on_review(
     runtime: Runtime, people: dict[str, Api]
 ) -> None:
-    cid = onboard(runtime, people["manager"].id)  # type: ignore[attr-defined]
+    cid = onboard(runtime, people["manager"].id)
     received = people["manager"].mutate("receiveOrder(input: $order)", order=order_input(cid))
     supervisor, _ = add_staff(runtime, "主管", "SH01", ["branch_manager"])
     run(runtime, c.FreezeClient(client_id=cid), supervisor.staff_id, reason="court order")
@@ -121,7 +120,7 @@ def test_a_client_frozen_since_receipt_is_still_refused_on_review(
 def test_a_back_dated_or_future_receipt_is_refused(
     runtime: Runtime, people: dict[str, Api], call: str, variables: dict[str, str], field: str
 ) -> None:
-    cid = onboard(runtime, people["manager"].id)  # type: ignore[attr-defined]
+    cid = onboard(runtime, people["manager"].id)
     result = people["manager"].mutate(call, order=order_input(cid, **variables))
     assert (result["__typename"], result["field"], result["code"]) == (
         "ValidationError",
@@ -133,7 +132,7 @@ def test_a_back_dated_or_future_receipt_is_refused(
 def test_an_order_cannot_be_received_before_the_account_was_opened(
     runtime: Runtime, people: dict[str, Api]
 ) -> None:
-    cid = onboard(runtime, people["manager"].id)  # type: ignore[attr-defined]
+    cid = onboard(runtime, people["manager"].id)
     before = (NOON - timedelta(hours=1)).isoformat()
     result = people["manager"].mutate(
         "receiveOrder(input: $order)", order=order_input(cid, receivedAt=before)
@@ -143,7 +142,7 @@ def test_an_order_cannot_be_received_before_the_account_was_opened(
 
 
 def test_a_fill_executed_in_the_future_is_refused(runtime: Runtime, people: dict[str, Api]) -> None:
-    cid = onboard(runtime, people["manager"].id)  # type: ignore[attr-defined]
+    cid = onboard(runtime, people["manager"].id)
     received = people["manager"].mutate("receiveOrder(input: $order)", order=order_input(cid))
     people["trader"].mutate("reviewOrder(orderId: $id)", id=received["id"])
     fill = {
@@ -164,7 +163,7 @@ def test_a_fill_executed_in_the_future_is_refused(runtime: Runtime, people: dict
 def test_an_older_assessment_is_history_and_does_not_replace_the_current_one(
     runtime: Runtime, people: dict[str, Api]
 ) -> None:
-    cid = onboard(runtime, people["manager"].id)  # type: ignore[attr-defined]
+    cid = onboard(runtime, people["manager"].id)
     older = people["manager"].mutate(
         "assessRisk(input: $risk)",
         risk={"clientId": str(cid), "level": "C1", "assessedOn": "2026-01-05"},
@@ -187,14 +186,10 @@ def test_a_deactivated_member_is_refused_on_the_very_next_requests(
     runtime: Runtime, people: dict[str, Api]
 ) -> None:
     victim = people["manager"]
-    done = people["admin"].mutate("deactivateStaff(staffId: $id)", id=str(victim.id))  # type: ignore[attr-defined]
+    done = people["admin"].mutate("deactivateStaff(staffId: $id)", id=str(victim.id))
     assert done["__typename"] == "CommandSuccess", done
-    statuses = [
-        victim.post(
-            'mutation { revokeRole(staffId: "%s", role: TRADER) { __typename } }' % victim.id
-        ).status_code  # type: ignore[attr-defined]  # noqa: UP031
-        for _ in range(50)
-    ]
+    revoke = "mutation($id: UUID!) { revokeRole(staffId: $id, role: TRADER) { __typename } }"
+    statuses = [victim.post(revoke, id=str(victim.id)).status_code for _ in range(50)]
     assert statuses == [401] * 50
 
 
@@ -204,11 +199,11 @@ def test_a_revoked_token_is_refused_at_once_while_the_members_other_tokens_work(
     manager = people["manager"]
     token = manager.headers["Authorization"].split()[1]
     other = new_token()
-    issued = run(runtime, IssueToken(staff_id=manager.id, token_hash=token_hash(other)))  # type: ignore[attr-defined]
+    issued = run(runtime, IssueToken(staff_id=manager.id, token_hash=token_hash(other)))
     runtime.runner.sync(issued.position or 0)
     done = people["admin"].mutate(
         "revokeToken(staffId: $id, tokenHash: $hash)",
-        id=str(manager.id),  # type: ignore[attr-defined]
+        id=str(manager.id),
         hash=token_hash(token),
     )
     assert done["__typename"] == "CommandSuccess", done
@@ -219,7 +214,7 @@ def test_a_revoked_token_is_refused_at_once_while_the_members_other_tokens_work(
 def test_a_time_without_a_zone_is_taken_in_the_branch_time_zone_not_a_failure(
     runtime: Runtime, people: dict[str, Api]
 ) -> None:
-    cid = onboard(runtime, people["manager"].id)  # type: ignore[attr-defined]
+    cid = onboard(runtime, people["manager"].id)
     body = people["auditor"].body(
         'query($id: UUID!) { asOf(aggregateId: $id, at: "2999-12-01T00:00:00") { version } }',
         id=str(cid),
