@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.envelope import BackofficeAggregate, Envelope
 from domain.errors import Code, ValidationError
@@ -108,3 +108,25 @@ class Staff(BackofficeAggregate, formerly="domain.staff"):
     def holds_token(self, token_hash: str) -> bool:
         """True when the member is active and ``token_hash`` is one of their live tokens."""
         return self.active and token_hash in self.token_hashes
+
+
+class TokenClaim(BackofficeAggregate):
+    """Makes a token hash unique across all staff: issued with the token, in one transaction,
+    so two members can never hold the same token (the staff_tokens read model keys on it)."""
+
+    class Claimed(BackofficeAggregate.Created):
+        """The token hash was issued to a staff member."""
+
+        envelope: Envelope
+        claim_id: UUID
+        staff_id: UUID
+
+    @staticmethod
+    def create_id(claim_id: UUID, **_: object) -> UUID:
+        """Derived from the token hash."""
+        return claim_id
+
+
+def token_claim_id(token_hash: str) -> UUID:
+    """The id of the claim on a token hash."""
+    return uuid5(NAMESPACE_URL, f"backoffice:token:{token_hash}")

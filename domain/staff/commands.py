@@ -8,7 +8,7 @@ from domain.access import Permission, Role
 from domain.commands import Command, Decision, command
 from domain.errors import Code, ValidationError
 from domain.fields import Doc, Text, new_id
-from domain.staff.aggregate import Staff
+from domain.staff.aggregate import Staff, TokenClaim, token_claim_id
 from domain.values import BranchCode, PersonName, StaffId
 
 TokenHash = Annotated[
@@ -144,6 +144,12 @@ class IssueToken(Command):
         if self.token_hash in d.target.token_hashes:
             raise ValidationError("token already issued", "tokenHash", Code.DUPLICATE)
         d.record(Staff.TokenIssued, token_hash=self.token_hash)
+        claim_id = token_claim_id(self.token_hash)
+        d.claim(
+            d.new(TokenClaim, TokenClaim.Claimed, claim_id=claim_id, staff_id=d.target.id),
+            "this token is already issued",
+            "tokenHash",
+        )
 
 
 @command("revoke_token", Permission.MANAGE_STAFF, about=Staff)

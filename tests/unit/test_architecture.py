@@ -23,6 +23,7 @@ LAYERS = ("domain", "projections", "api")
 IGNORED: dict[str, str] = {
     "AccountNumberClaim.Claimed": "a uniqueness claim; the account number is on the client",
     "ExecutionClaim.Claimed": "a uniqueness claim; the execution is on the order's fill",
+    "TokenClaim.Claimed": "a uniqueness claim; the token is on the staff member",
 }
 
 
