@@ -10,10 +10,12 @@ import pytest
 from domain.access import Role
 from domain.errors import Code, ValidationError
 from domain.staff import (
+    ApproveRoleGrant,
     DeactivateStaff,
     GrantRole,
     IssueToken,
     RegisterStaff,
+    RejectRoleGrant,
     RevokeRole,
     RevokeToken,
     Staff,
@@ -62,6 +64,52 @@ def test_granting_a_held_role_is_refused() -> None:
     with pytest.raises(ValidationError, match="already granted") as caught:
         d.run(GrantRole(staff_id=sid, role=Role.TRADER))
     assert caught.value.reason is Code.DUPLICATE
+
+
+def test_the_operator_grants_a_role_at_once() -> None:
+    d = Domain()
+    sid = d.staff("trader")
+    d.run(GrantRole(staff_id=sid, role=Role.RISK))
+    assert isinstance(d.last(sid), Staff.RoleGranted)
+
+
+def test_a_role_an_admin_asks_for_waits_for_a_second_admin() -> None:
+    d = Domain()
+    asker, second, sid = d.staff("admin"), d.staff("admin"), d.staff("trader")
+    d.run(GrantRole(staff_id=sid, role=Role.RISK), asker)
+    assert isinstance(d.last(sid), Staff.RoleGrantRequested)
+    assert d.app.get(Staff, sid).roles == ["trader"]
+    d.run(ApproveRoleGrant(staff_id=sid, role=Role.RISK), second)
+    assert d.app.get(Staff, sid).roles == ["risk", "trader"]
+
+
+def test_who_asked_for_a_role_does_not_approve_it() -> None:
+    d = Domain()
+    asker, sid = d.staff("admin"), d.staff("trader")
+    d.run(GrantRole(staff_id=sid, role=Role.RISK), asker)
+    with pytest.raises(ValidationError) as caught:
+        d.run(ApproveRoleGrant(staff_id=sid, role=Role.RISK), asker)
+    assert caught.value.reason is Code.SAME_PERSON
+
+
+def test_nobody_asks_for_a_role_for_themself() -> None:
+    d = Domain()
+    admin = d.staff("admin")
+    with pytest.raises(ValidationError) as caught:
+        d.run(GrantRole(staff_id=admin, role=Role.RISK), admin)
+    assert (caught.value.field, caught.value.reason) == ("staffId", Code.SAME_PERSON)
+
+
+def test_refusing_a_role_asked_for_needs_a_reason_and_clears_the_request() -> None:
+    d = Domain()
+    asker, second, sid = d.staff("admin"), d.staff("admin"), d.staff("trader")
+    d.run(GrantRole(staff_id=sid, role=Role.RISK), asker)
+    reject = RejectRoleGrant(staff_id=sid, role=Role.RISK)
+    with pytest.raises(ValidationError) as caught:
+        d.run(reject, second)
+    assert caught.value.reason is Code.REASON_REQUIRED
+    d.run(reject, second, reason="not in the risk team")
+    assert d.app.get(Staff, sid).pending_roles == {}
 
 
 def test_revoking_a_role_not_held_is_refused() -> None:
