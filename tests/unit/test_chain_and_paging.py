@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from api.chain import GENESIS, Digest, row_hash
-from projections.paging import BadCursor, decode_cursor, encode_cursor
+from projections.paging import (
+    MAX_PAGE,
+    BadCursor,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+    like_prefix,
+)
+from projections.performance import period_bounds
 
 
 def test_a_row_hash_depends_on_every_stored_field_and_the_previous_hash() -> None:
@@ -50,6 +59,25 @@ def test_text_that_is_not_a_cursor_is_refused(text: str) -> None:
         decode_cursor(text)
 
 
+@pytest.mark.parametrize("first", [1, MAX_PAGE])
+def test_a_page_holds_between_one_and_the_maximum_rows(first: int) -> None:
+    assert check_first(first) == first
+
+
+@pytest.mark.parametrize("first", [0, -1, MAX_PAGE + 1])
+def test_a_page_size_outside_the_bounds_is_refused(first: int) -> None:
+    with pytest.raises(ValueError):
+        check_first(first)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "pattern"),
+    [("张", "张%"), ("50%_off", "50\\%\\_off%"), ("a\\b", "a\\\\b%"), ("", None), (None, None)],
+)
+def test_a_name_prefix_matches_literally(prefix: str | None, pattern: str | None) -> None:
+    assert like_prefix(prefix) == pattern
+
+
 @pytest.mark.parametrize(
     ("period", "start", "end"),
     [
@@ -62,16 +90,10 @@ def test_text_that_is_not_a_cursor_is_refused(text: str) -> None:
 def test_a_period_names_its_calendar_bounds(
     period: str, start: tuple[int, int, int], end: tuple[int, int, int]
 ) -> None:
-    from datetime import date
-
-    from projections.performance import period_bounds
-
     assert period_bounds(period) == (date(*start), date(*end))
 
 
 @pytest.mark.parametrize("period", ["26", "2026-13", "2026-Q5", "last year"])
 def test_a_malformed_period_is_refused(period: str) -> None:
-    from projections.performance import period_bounds
-
     with pytest.raises(ValueError):
         period_bounds(period)

@@ -1,21 +1,26 @@
-"""Identity documents: the published examples, and properties over generated numbers."""
+"""Identity documents: the published examples, properties over generated numbers, and the
+document fields of the identity commands."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import ValidationError
-from domain.identity import (
+from domain import clients as c
+from domain.clients.identity import (
     USCC_ALPHABET,
     DocumentType,
     parse_document,
     resident_id_check_char,
     uscc_check_char,
 )
+from domain.errors import Code, ValidationError
+from domain.fields import intake
+from tests.harness import Domain
 
 TODAY = date(2026, 11, 22)
 
@@ -39,7 +44,7 @@ def test_the_design_documents_example_id_is_valid() -> None:
 def test_a_bad_resident_id_is_refused_with_the_reason(number: str, reason: str) -> None:
     with pytest.raises(ValidationError, match=reason) as caught:
         parse_document("resident_id", number, TODAY)
-    assert caught.value.field == "documentNumber"
+    assert (caught.value.field, caught.value.reason) == ("documentNumber", Code.INVALID_DOCUMENT)
 
 
 def _assert_changed_number_fails(kind: str, number: str, position: int, replacement: str) -> None:
@@ -123,3 +128,62 @@ def test_a_birth_date_of_today_is_accepted_and_tomorrow_is_not() -> None:
     first17 = f"110105{tomorrow:%Y%m%d}001"
     with pytest.raises(ValidationError, match="future"):
         parse_document("resident_id", first17 + resident_id_check_char(first17), TODAY)
+
+
+def test_an_unknown_document_type_is_refused_by_the_field_type() -> None:
+    command = c.RecordIdentity(
+        client_id=uuid.uuid4(),
+        real_name="张三",
+        document_type="library_card",  # type: ignore[arg-type]
+        document_number="1",
+    )
+    with pytest.raises(ValidationError) as caught:
+        intake(command)
+    assert (caught.value.field, caught.value.reason) == ("documentType", Code.INVALID_CHOICE)
+
+
+def test_a_document_number_is_kept_without_spaces_and_upper_cased_by_its_field_type() -> None:
+    command = c.RecordIdentity(
+        client_id=uuid.uuid4(),
+        real_name="张三",
+        document_type=DocumentType.RESIDENT_ID,
+        document_number=" 110105 19491231 002x ",
+    )
+    assert intake(command).document_number == "11010519491231002X"
+
+
+def test_a_document_number_longer_than_its_field_is_refused_before_it_is_parsed() -> None:
+    command = c.RecordIdentity(
+        client_id=uuid.uuid4(),
+        real_name="张三",
+        document_type=DocumentType.PASSPORT,
+        document_number="E" * 31,
+    )
+    with pytest.raises(ValidationError) as caught:
+        intake(command)
+    assert (caught.value.field, caught.value.reason) == ("documentNumber", Code.TOO_LONG)
+
+
+def test_a_wrong_check_digit_is_refused_when_identity_is_recorded() -> None:
+    d = Domain()
+    manager = d.staff("account_manager")
+    cid = uuid.uuid4()
+    d.run(
+        c.RegisterClient(
+            client_id=cid,
+            client_type=c.ClientType.INDIVIDUAL,
+            name="张三",
+            source_channel=c.SourceChannel.PHONE,
+            account_manager=manager,
+        ),
+        manager,
+    )
+    command = c.RecordIdentity(
+        client_id=cid,
+        real_name="张三",
+        document_type=DocumentType.RESIDENT_ID,
+        document_number="110105194912310021",
+    )
+    with pytest.raises(ValidationError, match="check digit") as caught:
+        d.run(command, manager)
+    assert (caught.value.field, caught.value.reason) == ("documentNumber", Code.INVALID_DOCUMENT)

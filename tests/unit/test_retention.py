@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
+from uuid import UUID
 
 import pytest
 
-from domain.envelope import Envelope
-from domain.errors import ValidationError
+from domain.errors import Code, NotFound, ValidationError
 from domain.retention import (
+    POLICY_ID,
     PRESETS,
     LegalHold,
+    LiftLegalHold,
+    PlaceLegalHold,
     RecordClass,
+    RetentionPolicy,
+    SetRetentionPresets,
     earliest_removal,
     hold_id,
     parse_presets,
 )
+from tests.harness import Domain
 
 
-def env() -> Envelope:
-    return Envelope(
-        uuid.uuid4(),
-        "head_office",
-        "HQ",
-        uuid.uuid4(),
-        uuid.uuid4(),
-        datetime(2026, 11, 23, tzinfo=UTC),
-        "case 17",
-    )
+def compliance() -> tuple[Domain, UUID, UUID]:
+    """A store with a head-office compliance officer and a subject to hold (a staff record)."""
+    d = Domain()
+    return d, d.staff("head_office", branch="HQ"), d.staff("trader")
 
 
 def test_pboc_2007_counts_five_years_from_the_end_of_the_year_booked() -> None:
@@ -61,17 +61,42 @@ def test_every_preset_covers_every_record_class() -> None:
 
 
 def test_unknown_presets_are_refused_by_name() -> None:
-    with pytest.raises(ValidationError, match="gdpr"):
+    with pytest.raises(ValidationError, match="gdpr") as caught:
         parse_presets(["pboc-2007", "gdpr"])
+    assert (caught.value.field, caught.value.reason) == ("presets", Code.INVALID_CHOICE)
+
+
+def test_presets_are_adopted_once_and_unchanged_presets_record_nothing() -> None:
+    d, officer, _ = compliance()
+    d.run(SetRetentionPresets(presets=["PBOC-2007", "cn-2025"]), officer)
+    result = d.run(SetRetentionPresets(presets=["cn-2025", "pboc-2007"]), officer)
+    assert not result.changed
+    assert d.app.get(RetentionPolicy, POLICY_ID).presets == ["cn-2025", "pboc-2007"]
+    assert len(d.events(POLICY_ID)) == 1
 
 
 def test_a_hold_is_lifted_once_and_can_be_placed_again() -> None:
-    subject = uuid.uuid4()
-    hold = LegalHold(envelope=env(), hold_id=hold_id(subject), subject_id=subject)
-    with pytest.raises(ValidationError):
-        hold.place_again(env())
-    hold.lift(env())
-    with pytest.raises(ValidationError):
-        hold.lift(env())
-    hold.place_again(env())
-    assert hold.active
+    d, officer, subject = compliance()
+    d.run(PlaceLegalHold(subject_id=subject), officer, reason="case 17")
+    with pytest.raises(ValidationError, match="already in place"):
+        d.run(PlaceLegalHold(subject_id=subject), officer, reason="case 17")
+    d.run(LiftLegalHold(subject_id=subject), officer, reason="case closed")
+    with pytest.raises(ValidationError) as caught:
+        d.run(LiftLegalHold(subject_id=subject), officer, reason="case closed")
+    assert caught.value.reason is Code.INVALID_STATE
+    d.run(PlaceLegalHold(subject_id=subject), officer, reason="case 18")
+    assert isinstance(d.last(hold_id(subject)), LegalHold.Replaced)
+    assert d.app.get(LegalHold, hold_id(subject)).active
+
+
+def test_a_hold_needs_a_reason() -> None:
+    d, officer, subject = compliance()
+    with pytest.raises(ValidationError) as caught:
+        d.run(PlaceLegalHold(subject_id=subject), officer)
+    assert (caught.value.field, caught.value.reason) == ("reason", Code.REASON_REQUIRED)
+
+
+def test_a_hold_on_a_record_that_does_not_exist_is_not_found() -> None:
+    d, officer, _ = compliance()
+    with pytest.raises(NotFound):
+        d.run(PlaceLegalHold(subject_id=uuid.uuid4()), officer, reason="case 17")

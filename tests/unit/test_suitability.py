@@ -1,4 +1,4 @@
-"""Review checks and abnormal-trade rules as pure functions."""
+"""Review checks, the facts-at-receipt rule and abnormal-trade rules as pure functions."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.suitability import (
+from domain.orders.suitability import (
     ClientFacts,
     InstrumentFacts,
     OrderTerms,
     SurveillancePolicy,
     abnormal_rules,
     review_checks,
+    stricter,
     suitability,
 )
 
@@ -43,7 +44,7 @@ def client(**kw: object) -> ClientFacts:
         "risk_level": "C3",
         "risk_expires_on": date(2027, 1, 1),
         "investor_class": "ordinary",
-        "trading_permissions": frozenset(),
+        "trading_permissions": (),
         "account_number": "10000001",
         "declared_assets": Decimal("100000"),
     }
@@ -112,7 +113,7 @@ def test_sells_and_permitted_boards_need_no_match_or_lot() -> None:
     assert (
         failed(
             sell,
-            client(risk_level="C1", trading_permissions=frozenset({"star"})),
+            client(risk_level="C1", trading_permissions=("star",)),
             instrument(board="star", risk_level="R5"),
         )
         == []
@@ -136,3 +137,17 @@ def test_abnormal_rules_trip_on_notional_cancellations_and_restriction() -> None
         "RESTRICTED_INSTRUMENT"
     ]
     assert abnormal_rules(big, client(declared_assets=None), instrument(), 5, policy) == []
+
+
+def test_a_check_failed_at_receipt_stays_failed_whatever_happened_since() -> None:
+    at_receipt = review_checks(terms(), client(status="frozen"), instrument())
+    now = review_checks(terms(), client(), instrument())
+    outcome = {o.code: o for o in stricter(at_receipt, now)}["CLIENT_FROZEN"]
+    assert not outcome.passed and outcome.detail.endswith("(at receipt)")
+
+
+def test_a_check_passed_at_receipt_fails_on_a_change_since() -> None:
+    at_receipt = review_checks(terms(), client(), instrument())
+    now = review_checks(terms(), client(), instrument(status="suspended"))
+    outcome = {o.code: o for o in stricter(at_receipt, now)}["INSTRUMENT_NOT_TRADABLE"]
+    assert not outcome.passed and outcome.detail.endswith("(since receipt)")
