@@ -225,8 +225,12 @@ def check_text(value: str, spec: Text, field: str) -> str:
         value = re.sub(spec.remove, "", value)
     if spec.upper:
         value = value.upper()
-    if len(value) < spec.min_length:
+    if not value and spec.min_length > 0:
         raise ValidationError("a value is required", field, Code.REQUIRED)
+    if len(value) < spec.min_length:
+        raise ValidationError(
+            f"at least {spec.min_length} characters, not {len(value)}", field, Code.INVALID_FORMAT
+        )
     if len(value) > spec.max_length:
         raise ValidationError(
             f"at most {spec.max_length} characters, not {len(value)}", field, Code.TOO_LONG

@@ -19,28 +19,28 @@ from projections.base import col
 #: At most this share of individual clients may be on documents other than the 18-digit ID.
 NON_RESIDENT_ID_LIMIT = Decimal("0.03")
 
-PERIOD = re.compile(r"^(\d{4})(?:-(Q[1-4]|\d{2}))?$")
+PERIOD = re.compile(r"^(\d{4})(?:-(H[12]|Q[1-4]|\d{2}))?$")
 
 
 def period_bounds(period: str) -> tuple[date, date]:
-    """[start, end) of "2026", "2026-Q3" or "2026-11"."""
+    """[start, end) of "2026", "2026-H1", "2026-Q3" or "2026-11" (business dates)."""
     m = PERIOD.match(period.strip().upper())
     if not m:
-        raise ValueError(f"period {period!r} must look like 2026, 2026-Q3 or 2026-11")
+        raise ValueError(f"period {period!r} must look like 2026, 2026-H1, 2026-Q3 or 2026-11")
     year, part = int(m.group(1)), m.group(2)
     if part is None:
         return date(year, 1, 1), date(year + 1, 1, 1)
-    if part.startswith("Q"):
-        start = date(year, 3 * int(part[1]) - 2, 1)
+    if part.startswith("H"):
+        first, months = 6 * int(part[1]) - 5, 6
+    elif part.startswith("Q"):
+        first, months = 3 * int(part[1]) - 2, 3
     else:
-        month = int(part)
-        if not 1 <= month <= 12:
+        first, months = int(part), 1
+        if not 1 <= first <= 12:
             raise ValueError(f"period {period!r}: month must be 01-12")
-        start = date(year, month, 1)
-    months = 3 if part.startswith("Q") else 1
-    end_month = start.month + months
-    end = date(start.year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
-    return start, end
+    end_month = first + months
+    end = date(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
+    return date(year, first, 1), end
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,16 @@ Price = Annotated[
     Decimal,
     Amount(Decimal("0.0001"), Decimal("10000000"), 4, "A price per share (CNY, 4 places)."),
 ]
-AccountNumber = Annotated[str, Text(16, "The client's securities account number.", remove=r"\s")]
+AccountNumber = Annotated[
+    str,
+    Text(
+        16,
+        "The client's securities account number.",
+        remove=r"\s",
+        pattern=r"\d{8,16}",
+        shape="8-16 digits",
+    ),
+]
 ExecutionId = Annotated[str, Text(64, "The exchange's execution id of a fill.")]
 ActingPerson = Annotated[
     str, Text(200, "Who gave the instruction when not the client (name and document).")

@@ -155,9 +155,9 @@ def commands(ids: list[uuid.UUID], now: datetime) -> st.SearchStrategy[Command]:
     def of(cls: type[Command]) -> st.SearchStrategy[Command]:
         hostile = {i.name: strategy(i, ids, now) for i in field_infos(cls)}
         plausible = {i.name: benign(i, ids, now) for i in field_infos(cls)}
-        return st.one_of(
-            st.fixed_dictionaries(plausible), st.fixed_dictionaries(hostile)
-        ).map(lambda values: cls(**values))
+        return st.one_of(st.fixed_dictionaries(plausible), st.fixed_dictionaries(hostile)).map(
+            lambda values: cls(**values)
+        )
 
     return st.one_of([of(spec.command) for spec in REGISTRY.values()])
 

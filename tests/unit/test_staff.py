@@ -44,7 +44,7 @@ def test_registering_records_name_exactly_branch_upper_cased_and_roles_sorted() 
     [
         ("", "SH01", ["trader"], "name", Code.REQUIRED),
         ("  ", "SH01", ["trader"], "name", Code.REQUIRED),
-        ("A", "S", ["trader"], "branch", Code.REQUIRED),
+        ("A", "S", ["trader"], "branch", Code.INVALID_FORMAT),
         ("A", "SH 01", ["trader"], "branch", Code.INVALID_FORMAT),
         ("A", "SH01", [], "roles", Code.REQUIRED),
         ("A", "SH01", ["pilot"], "roles", Code.INVALID_CHOICE),
