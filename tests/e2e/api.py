@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -27,8 +28,11 @@ class Api:
 
     def post(self, query: str, **variables: Any) -> Any:
         """The raw HTTP response."""
+        # Sent as ASCII JSON text, so that hostile strings (lone surrogates) travel as escapes.
         return self.client.post(
-            "/graphql", json={"query": query, "variables": variables}, headers=self.headers
+            "/graphql",
+            content=json.dumps({"query": query, "variables": variables}),
+            headers={**self.headers, "Content-Type": "application/json"},
         )
 
     def body(self, query: str, **variables: Any) -> dict[str, Any]:
