@@ -124,9 +124,10 @@ def test_a_quantity_beyond_a_graphql_int_is_refused_by_graphql_itself(
 ) -> None:
     manager = api(runtime, client, "account_manager")
     body = manager.body(
-        'mutation { receiveOrder(input: {clientId: "%s", accountNumber: "10000001",'
-        ' instrumentCode: "600519.SH", side: BUY, quantity: 2147483648, orderType: MARKET,'
-        " channel: PHONE}) { __typename } }" % uuid.uuid4()  # noqa: UP031
+        "mutation($id: UUID!) { receiveOrder(input: {clientId: $id, accountNumber: "
+        '"10000001", instrumentCode: "600519.SH", side: BUY, quantity: 2147483648,'
+        " orderType: MARKET, channel: PHONE}) { __typename } }",
+        id=str(uuid.uuid4()),
     )
     assert body.get("data") is None and "32-bit" in body["errors"][0]["message"]
 
