@@ -12,17 +12,17 @@ from api import chain
 from api.database import Database
 from api.runtime import Runtime, open_runtime
 from api.settings import Settings
-from tests.conftest import command
+from domain.access import Role
+from domain.staff import GrantRole, RegisterStaff, Staff
+from tests.conftest import run
 
 
 def _seed(rt: Runtime, n: int = 3) -> list[uuid.UUID]:
     ids = []
     for i in range(n):
         sid = uuid.uuid4()
-        rt.app.register_staff(
-            command(), staff_id=sid, name=f"Staff {i}", branch="SH01", roles=["trader"]
-        )
-        rt.app.grant_role(command(), staff_id=sid, role="risk")
+        run(rt, RegisterStaff(staff_id=sid, name=f"Staff {i}", branch="SH01", roles=[Role.TRADER]))
+        run(rt, GrantRole(staff_id=sid, role=Role.RISK))
         ids.append(sid)
     return ids
 
@@ -150,10 +150,8 @@ def test_with_a_cipher_key_events_are_encrypted_and_still_chained(
     rt = open_runtime(Settings(), database=database, run_migrations=False)
     try:
         sid = uuid.uuid4()
-        rt.app.register_staff(
-            command(), staff_id=sid, name="Secret Name", branch="SH01", roles=["trader"]
-        )
-        assert rt.app.get_staff(sid).name == "Secret Name"
+        run(rt, RegisterStaff(staff_id=sid, name="Secret Name", branch="SH01", roles=[Role.TRADER]))
+        assert rt.app.get(Staff, sid).name == "Secret Name"
     finally:
         rt.close()
     with database.connect() as conn:

@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from api.database import Database
-from api.runtime import Runtime, system_command
+from api.runtime import Runtime
 from domain import errors
+from domain import orders as o
+from domain.instruments import Board, ProductRisk, UpsertInstrument
 from projections import orders as model
-from tests.conftest import add_staff, command, onboard
+from tests.conftest import add_staff, onboard, run, staff
 
 
 def load_catalogue(rt: Runtime) -> None:
     for code, name, board, risk, lot in [
-        ("600519.SH", "贵州茅台", "main", "R3", 100),
-        ("300750.SZ", "宁德时代", "chinext", "R4", 100),
-        ("688981.SH", "中芯国际", "star", "R4", 200),
-        ("000001.SZ", "平安银行", "main", "R2", 100),
+        ("600519.SH", "贵州茅台", Board.MAIN, ProductRisk.R3, 100),
+        ("300750.SZ", "宁德时代", Board.CHINEXT, ProductRisk.R4, 100),
+        ("688981.SH", "中芯国际", Board.STAR, ProductRisk.R4, 200),
+        ("000001.SZ", "平安银行", Board.MAIN, ProductRisk.R2, 100),
     ]:
-        rt.app.upsert_instrument(
-            system_command(rt, "test"),
-            code=code,
-            name=name,
-            board=board,
-            risk_level=risk,
-            board_lot=lot,
+        rt.system(
+            UpsertInstrument(code=code, name=name, board=board, risk_level=risk, board_lot=lot),
+            "test",
         )
 
 
@@ -39,58 +38,61 @@ def client_id(runtime: Runtime) -> uuid.UUID:
     return onboard(runtime, manager, "10000001")
 
 
-def receive(rt: Runtime, client_id: uuid.UUID, taker: uuid.UUID, **kw: object) -> uuid.UUID:
-    order_id = uuid.uuid4()
-    args: dict[str, object] = {
+@pytest.fixture
+def taker(runtime: Runtime) -> uuid.UUID:
+    """The trader who takes the orders."""
+    return staff(runtime, "trader", name="接单员")
+
+
+@pytest.fixture
+def trader(runtime: Runtime) -> uuid.UUID:
+    """Another trader, who reviews and fills them."""
+    return staff(runtime, "trader", name="交易员")
+
+
+def receive(rt: Runtime, client_id: uuid.UUID, taker: uuid.UUID, **kw: Any) -> uuid.UUID:
+    # received_at is left to default to now: the order may not predate the account opening,
+    # which the fixture did an instant ago.
+    args: dict[str, Any] = {
+        "order_id": uuid.uuid4(),
+        "client_id": client_id,
         "account_number": "10000001",
         "instrument_code": "600519.SH",
-        "side": "buy",
+        "side": o.Side.BUY,
         "quantity": 200,
-        "order_type": "limit",
+        "order_type": o.OrderType.LIMIT,
         "limit_price": Decimal("1500.00"),
-        "channel": "counter",
-        "received_at": datetime.now(UTC) - timedelta(seconds=5),
+        "channel": o.OrderChannel.COUNTER,
     }
     args.update(kw)
-    rt.app.receive_order(
-        command({"trader"}, actor=taker),
+    return run(rt, o.ReceiveOrder(**args), taker).aggregate_id
+
+
+def fill(order_id: uuid.UUID, execution_id: str, quantity: int, price: Decimal) -> o.RecordFill:
+    return o.RecordFill(
         order_id=order_id,
-        client_id=client_id,
-        **args,  # type: ignore[arg-type]
+        execution_id=execution_id,
+        quantity=quantity,
+        price=price,
+        executed_at=datetime.now(UTC),
     )
-    return order_id
 
 
 def test_an_order_goes_from_receipt_to_archive_and_the_blotter_follows(
-    runtime: Runtime, client_id: uuid.UUID
+    runtime: Runtime, client_id: uuid.UUID, taker: uuid.UUID, trader: uuid.UUID
 ) -> None:
-    taker, trader = uuid.uuid4(), uuid.uuid4()
     oid = receive(runtime, client_id, taker)
-    assert runtime.app.review_order(command({"trader"}, actor=trader), order_id=oid).version == 2
-    now = datetime.now(UTC)
-    runtime.app.record_fill(
-        command({"trader"}, actor=trader),
-        order_id=oid,
-        execution_id="E1",
-        quantity=100,
-        price=Decimal("1499.5"),
-        executed_at=now,
+    assert run(runtime, o.ReviewOrder(order_id=oid), trader).version == 2
+    run(runtime, fill(oid, "E1", 100, Decimal("1499.5")), trader)
+    run(runtime, fill(oid, "E2", 100, Decimal("1500.5")), trader)
+    run(
+        runtime,
+        o.RecordOrderFeedback(
+            order_id=oid, channel=o.OrderChannel.PHONE, fed_back_at=datetime.now(UTC)
+        ),
+        taker,
     )
-    runtime.app.record_fill(
-        command({"trader"}, actor=trader),
-        order_id=oid,
-        execution_id="E2",
-        quantity=100,
-        price=Decimal("1500.5"),
-        executed_at=now,
-    )
-    runtime.app.record_order_feedback(
-        command({"trader"}, actor=taker),
-        order_id=oid,
-        channel="phone",
-        fed_back_at=now,
-    )
-    runtime.app.archive_order(command({"trader"}, actor=taker), order_id=oid)
+    run(runtime, o.ArchiveOrder(order_id=oid), taker)
     runtime.runner.sync(runtime.runner.head())
     with runtime.cursor() as curs:
         row = model.get(curs, oid)
@@ -100,11 +102,12 @@ def test_an_order_goes_from_receipt_to_archive_and_the_blotter_follows(
     assert steps == ["Received", "Reviewed", "Filled", "Filled", "FedBack", "Archived"]
 
 
-def test_the_reviewer_must_not_be_the_taker(runtime: Runtime, client_id: uuid.UUID) -> None:
-    taker = uuid.uuid4()
+def test_the_reviewer_must_not_be_the_taker(
+    runtime: Runtime, client_id: uuid.UUID, taker: uuid.UUID
+) -> None:
     oid = receive(runtime, client_id, taker)
     with pytest.raises(errors.ValidationError, match="took the order"):
-        runtime.app.review_order(command({"trader"}, actor=taker), order_id=oid)
+        run(runtime, o.ReviewOrder(order_id=oid), taker)
 
 
 @pytest.mark.parametrize(
@@ -118,10 +121,16 @@ def test_the_reviewer_must_not_be_the_taker(runtime: Runtime, client_id: uuid.UU
     ],
 )
 def test_a_failed_check_is_recorded_as_a_rejection_with_its_code(
-    runtime: Runtime, database: Database, client_id: uuid.UUID, kwargs: dict[str, object], code: str
+    runtime: Runtime,
+    database: Database,
+    client_id: uuid.UUID,
+    taker: uuid.UUID,
+    trader: uuid.UUID,
+    kwargs: dict[str, Any],
+    code: str,
 ) -> None:
-    oid = receive(runtime, client_id, uuid.uuid4(), **kwargs)
-    runtime.app.review_order(command({"trader"}), order_id=oid)
+    oid = receive(runtime, client_id, taker, **kwargs)
+    run(runtime, o.ReviewOrder(order_id=oid), trader)
     runtime.runner.sync(runtime.runner.head())
     with runtime.cursor() as curs:
         row = model.get(curs, oid)
@@ -129,71 +138,43 @@ def test_a_failed_check_is_recorded_as_a_rejection_with_its_code(
 
 
 def test_overfill_and_a_repeated_execution_id_are_refused(
-    runtime: Runtime, client_id: uuid.UUID
+    runtime: Runtime, client_id: uuid.UUID, taker: uuid.UUID, trader: uuid.UUID
 ) -> None:
-    oid = receive(runtime, client_id, uuid.uuid4())
-    runtime.app.review_order(command({"trader"}), order_id=oid)
-    now = datetime.now(UTC)
+    oid = receive(runtime, client_id, taker)
+    run(runtime, o.ReviewOrder(order_id=oid), trader)
     with pytest.raises(errors.ValidationError, match="exceeds"):
-        runtime.app.record_fill(
-            command({"trader"}),
-            order_id=oid,
-            execution_id="X1",
-            quantity=300,
-            price=Decimal(1),
-            executed_at=now,
-        )
-    runtime.app.record_fill(
-        command({"trader"}),
-        order_id=oid,
-        execution_id="X1",
-        quantity=100,
-        price=Decimal(1),
-        executed_at=now,
-    )
+        run(runtime, fill(oid, "X1", 300, Decimal(1)), trader)
+    run(runtime, fill(oid, "X1", 100, Decimal(1)), trader)
     with pytest.raises(errors.ValidationError, match="already recorded"):
-        runtime.app.record_fill(
-            command({"trader"}),
-            order_id=oid,
-            execution_id="X1",
-            quantity=100,
-            price=Decimal(1),
-            executed_at=now,
-        )
-    other = receive(runtime, client_id, uuid.uuid4())
-    runtime.app.review_order(command({"trader"}), order_id=other)
+        run(runtime, fill(oid, "X1", 100, Decimal(1)), trader)
+    other = receive(runtime, client_id, taker)
+    run(runtime, o.ReviewOrder(order_id=other), trader)
     with pytest.raises(errors.ValidationError, match="another order"):
-        runtime.app.record_fill(
-            command({"trader"}),
-            order_id=other,
-            execution_id="X1",
-            quantity=100,
-            price=Decimal(1),
-            executed_at=now,
-        )
+        run(runtime, fill(other, "X1", 100, Decimal(1)), trader)
 
 
 def test_a_restricted_instrument_flags_the_order_until_risk_clears_it(
-    runtime: Runtime, client_id: uuid.UUID
+    runtime: Runtime, client_id: uuid.UUID, taker: uuid.UUID, trader: uuid.UUID
 ) -> None:
-    runtime.app.upsert_instrument(
-        system_command(runtime, "test"),
-        code="000001.SZ",
-        name="平安银行",
-        board="main",
-        risk_level="R2",
-        board_lot=100,
-        restricted=True,
+    runtime.system(
+        UpsertInstrument(
+            code="000001.SZ",
+            name="平安银行",
+            board=Board.MAIN,
+            risk_level=ProductRisk.R2,
+            board_lot=100,
+            restricted=True,
+        ),
+        "test",
     )
-    oid = receive(
-        runtime, client_id, uuid.uuid4(), instrument_code="000001.SZ", limit_price=Decimal("10")
-    )
+    risk = staff(runtime, "risk")
+    oid = receive(runtime, client_id, taker, instrument_code="000001.SZ", limit_price=Decimal(10))
     with pytest.raises(errors.ValidationError, match="risk management"):
-        runtime.app.review_order(command({"trader"}), order_id=oid)
+        run(runtime, o.ReviewOrder(order_id=oid), trader)
     with pytest.raises(errors.NotAllowed):
-        runtime.app.clear_order_flag(command({"trader"}), order_id=oid, note="fine")
-    runtime.app.clear_order_flag(command({"risk"}), order_id=oid, note="checked with client")
-    runtime.app.review_order(command({"trader"}), order_id=oid)
+        run(runtime, o.ClearOrderFlag(order_id=oid, note="fine"), trader)
+    run(runtime, o.ClearOrderFlag(order_id=oid, note="checked with client"), risk)
+    run(runtime, o.ReviewOrder(order_id=oid), trader)
     runtime.runner.sync(runtime.runner.head())
     with runtime.cursor() as curs:
         row = model.get(curs, oid)

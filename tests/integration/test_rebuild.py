@@ -11,15 +11,20 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.database import Database
 from api.runtime import Runtime
+from domain.access import Role
+from domain.staff import RegisterStaff
 from projections.rebuild import BlueGreen, shadow_schema
-from tests.conftest import add_staff, command
+from tests.conftest import add_staff, run
 
 
 def _register(rt: Runtime, n: int) -> int:
     position = 0
     for i in range(n):
-        r = rt.app.register_staff(
-            command(), staff_id=uuid.uuid4(), name=f"S{i:03d}", branch="SH01", roles=["trader"]
+        r = run(
+            rt,
+            RegisterStaff(
+                staff_id=uuid.uuid4(), name=f"S{i:03d}", branch="SH01", roles=[Role.TRADER]
+            ),
         )
         position = r.position or 0
     return position

@@ -10,17 +10,23 @@ import pytest
 
 from api.database import Database
 from api.runtime import Runtime
-from projections.base import ReadModel
+from domain.access import Role
+from domain.clients import Client
+from domain.staff import RegisterStaff, Staff
+from projections.base import ReadModel, on
 from projections.runner import ProjectionFailed, ProjectionRunner, positions
 from projections.staff import StaffModel
-from tests.conftest import command
+from tests.conftest import run
 
 
 def _register(rt: Runtime, n: int) -> int:
     position = 0
     for i in range(n):
-        r = rt.app.register_staff(
-            command(), staff_id=uuid.uuid4(), name=f"S{i:03d}", branch="SH01", roles=["trader"]
+        r = run(
+            rt,
+            RegisterStaff(
+                staff_id=uuid.uuid4(), name=f"S{i:03d}", branch="SH01", roles=[Role.TRADER]
+            ),
         )
         position = r.position or 0
     return position
@@ -52,8 +58,10 @@ def test_a_failing_event_stops_the_runner_and_leaves_the_batch_unwritten(
     runtime: Runtime, database: Database
 ) -> None:
     class Broken(StaffModel):
-        def apply(self, curs: Any, event: Any, position: int) -> None:
-            super().apply(curs, event, position)
+        """The staff model plus a handler that fails on the third event."""
+
+        @on(Staff.Registered)
+        def explode(self, curs: Any, event: Any, position: int) -> None:
             if position == 3:
                 raise RuntimeError("boom")
 
@@ -111,11 +119,13 @@ def test_models_reading_no_topic_of_an_event_still_advance_past_it(
     runtime: Runtime, database: Database
 ) -> None:
     class Nothing(ReadModel):
+        """Reads only closed clients, of which the store has none."""
+
         name = "nothing"
-        topics = ("no.such:Topic",)
         tables = ()
 
-        def apply(self, curs: Any, event: Any, position: int) -> None:
+        @on(Client.Closed)
+        def closed(self, curs: Any, event: Any, position: int) -> None:
             raise AssertionError("never called")
 
     head = _register(runtime, 3)
