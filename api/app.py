@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
-from strawberry.fastapi import GraphQLRouter
 
 from api.auth import Principal, authenticate
+from api.graphiql.web import GraphQLWithIDE
+from api.graphiql.web import assets as graphiql_assets
 from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.rest.audit import router as audit_router
@@ -47,9 +48,11 @@ def create_app(runtime: Runtime, *, run_projections: bool = True) -> FastAPI:
     app.state.runtime = runtime
     app.state.metrics = metrics_registry(runtime)
     app.include_router(
-        GraphQLRouter(schema, context_getter=graphql_context, graphql_ide="graphiql"),
+        GraphQLWithIDE(schema, context_getter=graphql_context, ide=runtime.settings.graphiql),
         prefix="/graphql",
     )
+    if runtime.settings.graphiql:
+        app.include_router(graphiql_assets)
     app.include_router(health_router)
     app.include_router(audit_router)
     app.include_router(reconstruction_router)

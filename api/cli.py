@@ -27,6 +27,7 @@ from api.audit import export_lines
 from api.auth import new_token, token_hash
 from api.database import resolve
 from api.demo import seed
+from api.graphiql.url import serve_banner
 from api.instruments_csv import (
     SAMPLE_INSTRUMENTS,
     InstrumentFileError,
@@ -128,11 +129,12 @@ def serve(
     runtime = _runtime()
     out.print(f"database: {runtime.database.describe()}")
     adopt_configured_retention(runtime)
+    token = None
     if demo:
         token = _seed_with_progress(runtime)
         out.print(f"demo admin token: [bold]{token}[/bold]")
         out.print("  (send it as the header  Authorization: Bearer <token>)")
-    out.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]")
+    out.print(serve_banner(runtime.settings.graphiql, host, port, token), soft_wrap=True)
     try:
         uvicorn.run(create_app(runtime, run_projections=projections), host=host, port=port)
     finally:

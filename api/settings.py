@@ -38,6 +38,9 @@ class Settings(BaseSettings):
         description="comma-separated: pboc-2007, cn-2025, us-17a-4, eu-mifid (longest wins)",
     )
     cipher_key: str | None = Field(default=None, description="base64 AES key: encrypt events")
+    graphiql: bool = Field(
+        default=True, description="serve GraphiQL at GET /graphql; set false in production"
+    )
 
 
 @lru_cache(maxsize=1)
