@@ -55,6 +55,9 @@ class Settings(BaseSettings):
         description="answer GraphQL introspection (switch off in production)",
     )
     cipher_key: str | None = Field(default=None, description="base64 AES key: encrypt events")
+    graphiql: bool = Field(
+        default=True, description="serve GraphiQL at GET /graphql; set false in production"
+    )
 
 
 @lru_cache(maxsize=1)
