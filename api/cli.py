@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import logging
 import os
 from datetime import UTC, datetime
@@ -33,9 +34,10 @@ from api.instruments_csv import (
     read_instruments,
 )
 from api.migrate import migrate as run_migrations
-from api.reconstruction import Request
+from api.reconstruction import Request, Requester
 from api.reconstruction import build as build_package
 from api.reconstruction import verify_package as check_package
+from api.report import ReportOptions
 from api.runtime import Runtime, adopt_configured_retention, open_runtime, system_command
 from api.settings import get_settings
 from domain.errors import DomainError
@@ -275,7 +277,11 @@ def _os_user() -> str:
     try:
         return os.getlogin()
     except OSError:
-        return os.environ.get("USER", "unknown")
+        # No controlling terminal (cron, CI, containers): the effective user still names them.
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
 
 
 @staff_cli.command("add")
@@ -444,14 +450,27 @@ def _utc(value: datetime | None) -> datetime | None:
 @cli.command()
 def reconstruct(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the package into.")],
+    requested_by: Annotated[
+        str,
+        typer.Option(
+            "--requested-by",
+            help="Who asked for the package (e.g. '王五, 证监会上海监管局'): in the manifest.",
+        ),
+    ],
     order: Annotated[UUID | None, typer.Option(help="One order.")] = None,
     client: Annotated[UUID | None, typer.Option(help="Every order of one client.")] = None,
     received_from: Annotated[datetime | None, typer.Option("--from")] = None,
     received_to: Annotated[datetime | None, typer.Option("--to")] = None,
     branch: Annotated[str | None, typer.Option(help="With --from/--to: one branch.")] = None,
+    locale: Annotated[
+        str | None, typer.Option(help="Report language: zh-CN (default) or en.")
+    ] = None,
 ) -> None:
-    """Write a reconstruction package: package.json, report.html and manifest.json."""
+    """Write a reconstruction package: package.json, report.html, report.pdf, manifest.json."""
+    if not requested_by.strip():
+        raise _fail("say who asked for the package: --requested-by 'NAME, AUTHORITY'", 2)
     try:
+        options = ReportOptions.from_settings(get_settings(), locale)
         request = Request(
             order,
             client,
@@ -471,10 +490,11 @@ def reconstruct(
                 runtime.database,
                 curs,
                 request,
-                f"{_os_user()} (command line)",
+                Requester(requested_by.strip(), "command line", operator=_os_user()),
                 out_dir,
                 runtime.clock(),
                 lambda n, total: progress.update(task, completed=n, total=total),
+                options,
             )
     except LookupError as exc:
         raise _fail(str(exc.args[0]), 1) from None
@@ -482,6 +502,8 @@ def reconstruct(
         runtime.close()
     out.print(f"{manifest['orders']} order(s) reconstructed into {out_dir}")
     out.print(f"chain head at export: {manifest['chain_head']}")
+    if "report_pdf_missing" in manifest:
+        err.print(f"[yellow]report.pdf not written:[/yellow] {manifest['report_pdf_missing']}")
 
 
 @cli.command("verify-package")

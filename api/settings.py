@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         description="comma-separated: pboc-2007, cn-2025, us-17a-4, eu-mifid (longest wins)",
     )
     cipher_key: str | None = Field(default=None, description="base64 AES key: encrypt events")
+    firm_name: str | None = Field(default=None, description="the firm, in report letterheads")
+    branch_names: str = Field(
+        default="", description="branch names for reports: SH01=上海某路证券营业部,BJ02=…"
+    )
+    report_locale: str = Field(default="zh-CN", description="default report language: zh-CN|en")
 
 
 @lru_cache(maxsize=1)
