@@ -4,6 +4,7 @@ checks' recorded details translated, times in the branch's zone."""
 from __future__ import annotations
 
 import re
+import tomllib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -157,3 +158,14 @@ def test_branch_names_are_read_from_one_setting() -> None:
         "SH01": "上海某路证券营业部",
         "BJ02": "北京营业部",
     }
+
+
+def test_the_templates_and_the_catalogue_ship_with_the_package() -> None:
+    with (REPORT_DIR.parents[1] / "pyproject.toml").open("rb") as f:
+        patterns = tomllib.load(f)["tool"]["setuptools"]["package-data"]["api.report"]
+    data = [
+        p.relative_to(REPORT_DIR)
+        for p in REPORT_DIR.rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc")
+    ]
+    assert data and [p for p in data if not any(p.match(g) for g in patterns)] == []
