@@ -186,9 +186,10 @@ def build(
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
     options: ReportOptions | None = None,
+    with_pdf: bool = True,
 ) -> dict[str, Any]:
-    """Write package.json, report.html, report.pdf (where this machine can print it) and
-    manifest.json into ``out_dir``; return the manifest."""
+    """Write package.json, report.html, report.pdf (unless not wanted, or where this machine
+    cannot print it) and manifest.json into ``out_dir``; return the manifest."""
     options = options or ReportOptions()
     order_ids = select_orders(curs, request)
     staff = StaffHistory(app, curs)
@@ -229,13 +230,14 @@ def build(
     )
     (out_dir / "report.html").write_text(html, encoding="utf-8")
     pdf = out_dir / "report.pdf"
-    why_not = pdf_unavailable()
-    if why_not is None:
+    why_not = pdf_unavailable() if with_pdf else None
+    if with_pdf and why_not is None:
         pdf.write_bytes(render_pdf(html))
     else:
         # No PDF rather than one that prints Chinese as boxes; the HTML prints elsewhere.
         pdf.unlink(missing_ok=True)
-        manifest["report_pdf_missing"] = why_not
+        if why_not is not None:
+            manifest["report_pdf_missing"] = why_not
     manifest["files"] = {
         name: sha256_file(out_dir / name) for name in FILES if (out_dir / name).exists()
     }

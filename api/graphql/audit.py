@@ -375,9 +375,7 @@ class RetentionQuery:
                 ]
 
         return [
-            RetentionLine(
-                **dict(line.__dict__.items()), eligible_now=line.eligible(today)
-            )
+            RetentionLine(**dict(line.__dict__.items()), eligible_now=line.eligible(today))
             for line in await ctx.run(read)
         ]
 

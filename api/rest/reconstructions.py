@@ -33,6 +33,7 @@ async def reconstruction(
     received_to: datetime | None = Query(None, alias="to"),
     branch: str | None = None,
     locale: str | None = None,
+    pdf: bool = True,
 ) -> Response:
     """A zip of package.json, report.html, report.pdf and manifest.json for the orders asked
     for; the requester is the signed-in staff member."""
@@ -61,6 +62,7 @@ async def reconstruction(
                 out,
                 runtime.clock(),
                 options=options,
+                with_pdf=pdf,
             )
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

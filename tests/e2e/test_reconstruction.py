@@ -265,3 +265,12 @@ def test_english_is_the_second_locale_chosen_per_package(
         "--order", str(full_order), "--out", str(tmp_path / "q"), "--locale", "fr"
     )
     assert code == 2 and "zh-CN" in output
+
+
+def test_a_package_can_leave_the_pdf_out(order_id: uuid.UUID, tmp_path: Path) -> None:
+    code, output = reconstruct("--order", str(order_id), "--out", str(tmp_path), "--no-pdf")
+    assert code == 0, output
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert set(manifest["files"]) == {"package.json", "report.html"}
+    assert not (tmp_path / "report.pdf").exists() and "report_pdf_missing" not in manifest
+    assert verify(tmp_path)[0] == 0
