@@ -3,6 +3,7 @@ same HTML printed to an A4 PDF by WeasyPrint."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +27,18 @@ def css_string(value: object) -> Markup:
     for raw, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\A "), ("<", "\\3C ")):
         text = text.replace(raw, escaped)
     return Markup(f'"{text}"')
+
+
+def page_counter_content(template: str) -> Markup:
+    """A CSS ``content`` value from a translated "page {page} of {pages}": the words as
+    strings, the placeholders as the page counters, in the translation's own order."""
+    parts = []
+    for token in re.split(r"(\{pages?\})", template):
+        if token in ("{page}", "{pages}"):
+            parts.append(f"counter({token[1:-1]})")
+        elif token:
+            parts.append(str(css_string(token)))
+    return Markup(" ".join(parts))
 
 
 @lru_cache(maxsize=4)
@@ -127,9 +140,6 @@ def render_html(package: dict[str, Any], facts: dict[str, Any], options: ReportO
             _("%(min)s to %(max)s") % {"min": ids.get("min", "—"), "max": ids.get("max", "—")},
         ),
     ]
-    # The page counters are CSS, so the translated words around them are split out.
-    before, _page, rest = _("page {page} of {pages}").partition("{page}")
-    middle, _pages, after = rest.partition("{pages}")
     env = environment(options.locale)
     return env.get_template("report.html.j2").render(
         lang=options.locale,
@@ -140,9 +150,7 @@ def render_html(package: dict[str, Any], facts: dict[str, Any], options: ReportO
         integrity=integrity,
         chain_head=facts.get("chain_head"),
         checkpoint=facts.get("checkpoint"),
-        page_label_before=before,
-        page_label_middle=middle,
-        page_label_after=after,
+        page_numbers=page_counter_content(_("page {page} of {pages}")),
     )
 
 

@@ -17,7 +17,7 @@ from api.report import labels as L
 from api.report.details import translate_detail
 from api.report.i18n import LOCALE_DIR, UnknownLocale, normalize, translations
 from api.report.options import ReportOptions, parse_branch_names
-from api.report.render import css_string
+from api.report.render import css_string, page_counter_content
 from api.report.view import Formatter
 from domain.clients import AgreementType, ClientStatus, ClientType, InvestorClass, SourceChannel
 from domain.identity import DocumentType
@@ -144,6 +144,15 @@ def test_times_are_shown_in_the_branch_zone_to_the_second_with_the_offset() -> N
 
 def test_a_css_string_cannot_end_the_style_element_or_the_string() -> None:
     assert css_string('a"b\\c\n</style>') == '"a\\"b\\\\c\\A \\3C /style>"'
+
+
+def test_page_numbers_follow_the_order_of_the_translation() -> None:
+    assert page_counter_content("第 {page} 页，共 {pages} 页") == (
+        '"第 " counter(page) " 页，共 " counter(pages) " 页"'
+    )
+    assert page_counter_content("{pages} pages, this is {page}") == (
+        'counter(pages) " pages, this is " counter(page)'
+    )
 
 
 def test_locales_are_normalised_and_unknown_ones_refused() -> None:
