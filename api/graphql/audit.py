@@ -375,7 +375,9 @@ class RetentionQuery:
                 ]
 
         return [
-            RetentionLine(**dict(line.__dict__.items()), eligible_now=line.eligible(today))
+            RetentionLine(
+                **dict(line.__dict__.items()), eligible_now=line.eligible(today)
+            )
             for line in await ctx.run(read)
         ]
 
