@@ -12,6 +12,7 @@ from strawberry.fastapi import GraphQLRouter
 from api.auth import Principal, authenticate
 from api.graphql.context import Context
 from api.graphql.schema import schema
+from api.outage import install as answer_503_in_outages
 from api.rest.audit import router as audit_router
 from api.rest.health import metrics_registry
 from api.rest.health import router as health_router
@@ -45,6 +46,7 @@ def create_app(runtime: Runtime, *, run_projections: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    answer_503_in_outages(app)
     app.state.metrics = metrics_registry(runtime)
     app.include_router(
         GraphQLRouter(schema, context_getter=graphql_context, graphql_ide="graphiql"),

@@ -66,7 +66,12 @@ def open_runtime(
     db = database or resolve(settings.database_url, settings.backoffice_home)
     if run_migrations:
         migrate(db)
-    app = open_application(db, pool_size=settings.pool_size, cipher_key=settings.cipher_key)
+    app = open_application(
+        db,
+        pool_size=settings.pool_size,
+        pool_timeout=settings.pool_timeout,
+        cipher_key=settings.cipher_key,
+    )
     app.client_policy = ClientPolicy(
         risk_validity_months=settings.risk_validity_months,
         qualified=QualifiedThresholds(
@@ -74,7 +79,13 @@ def open_runtime(
             institution_net_assets=settings.qualified_institution_net_assets,
         ),
     )
-    runner = ProjectionRunner(app, all_models(), db.url, batch_size=settings.projection_batch_size)
+    runner = ProjectionRunner(
+        app,
+        all_models(),
+        db.url,
+        batch_size=settings.projection_batch_size,
+        max_backoff=settings.projection_retry_max,
+    )
     return Runtime(settings=settings, database=db, app=app, runner=runner)
 
 

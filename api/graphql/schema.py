@@ -21,6 +21,7 @@ from api.graphql.common import QueryError
 from api.graphql.context import Context
 from api.graphql.orders import OrderMutation, OrderQuery
 from api.graphql.staff import StaffMutation, StaffQuery
+from api.outage import DatabaseOutageExtension
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -75,6 +76,7 @@ def build_schema() -> strawberry.Schema:
             lambda: _PARSER_CACHE,
             lambda: _VALIDATION_CACHE,
             lambda: MaskErrors(should_mask_error=_should_mask),
+            DatabaseOutageExtension,  # after MaskErrors: it sees the errors first
             ReadConsistencyExtension,
         ],
     )
