@@ -33,6 +33,7 @@ from api.instruments_csv import (
     read_instruments,
 )
 from api.migrate import migrate as run_migrations
+from api.project_incidents import project_resume, status_report
 from api.reconstruction import Request
 from api.reconstruction import build as build_package
 from api.reconstruction import verify_package as check_package
@@ -55,6 +56,7 @@ cli = typer.Typer(
 project_cli = typer.Typer(help="Run, inspect and rebuild the read models.")
 staff_cli = typer.Typer(help="Staff members and their API tokens.", no_args_is_help=True)
 cli.add_typer(project_cli, name="project")
+project_cli.command("resume")(project_resume)
 instruments_cli = typer.Typer(help="The instrument reference catalogue.", no_args_is_help=True)
 cli.add_typer(staff_cli, name="staff")
 cli.add_typer(instruments_cli, name="instruments")
@@ -182,24 +184,20 @@ def project(ctx: typer.Context) -> None:
     runtime = _runtime()
     err.print("projection worker: following the event store (Ctrl-C to stop)")
     try:
-        runtime.runner.run_forever()
+        runtime.runner.run_forever()  # rides out outages; a failing model stops alone
     except KeyboardInterrupt:
         pass
-    except ProjectionFailed as exc:
-        raise _fail(str(exc)) from None
     finally:
         runtime.close()
 
 
 @project_cli.command("status")
 def project_status() -> None:
-    """Position and lag of every read model."""
+    """Position, lag and state of every read model, and the newest incidents."""
     runtime = _runtime()
     try:
-        table = Table("read model", "position", "head", "lag")
-        for lag in runtime.runner.lags():
-            table.add_row(lag.name, str(lag.position), str(lag.head), str(lag.lag))
-        out.print(table)
+        for part in status_report(runtime):
+            out.print(part)
     finally:
         runtime.close()
 
