@@ -32,6 +32,7 @@ from api.graphql.orders import OrderMutation, OrderQuery
 from api.graphql.performance import PerformanceQuery
 from api.graphql.retention import RetentionMutation, RetentionQuery
 from api.graphql.staff import StaffMutation, StaffQuery
+from api.outage import DatabaseOutageExtension
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 #: Most aliases one document may use (each alias is a field resolved again).
@@ -130,6 +131,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: _PARSER_CACHE,
         lambda: _VALIDATION_CACHE,
         lambda: MaskErrors(should_mask_error=_should_mask),
+        DatabaseOutageExtension,  # after MaskErrors: it sees the errors first
         ReadConsistencyExtension,
     ]
     if not introspection:
