@@ -79,8 +79,9 @@ def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if isinstance(error, QueryError) or isinstance(original, QueryError):
         return False
-    # Errors GraphQL itself raises (syntax, unknown field, bad variable) are the client's.
-    return original is not None
+    # Errors GraphQL itself raises (syntax, unknown field, bad variable) are the client's; a
+    # variable outside its enum carries the GraphQLError of its coercion as original_error.
+    return original is not None and not isinstance(original, GraphQLError)
 
 
 UUID_SCALAR = strawberry.scalar(
@@ -112,7 +113,7 @@ class BackofficeSchema(strawberry.Schema):
             if isinstance(original, QueryError) or isinstance(error, QueryError):
                 code = (error.extensions or {}).get("code") or original.extensions.get("code")  # type: ignore[union-attr]
                 log.info("query refused: %s at %s", code, error.path)
-            elif original is None:
+            elif original is None or isinstance(original, GraphQLError):
                 log.info("document refused by GraphQL at %s", error.path or error.locations)
             else:
                 unexpected.append(error)
