@@ -12,12 +12,15 @@ import typer
 from api.audit import export_lines
 from api.cli.common import cli, err, fail, group, open_configured, os_user, out, progress
 from api.database import resolve
-from api.reconstruction import Request, Requester
+from api.disclosures import record_disclosure
+from api.reconstruction import Request, Requester, sha256_file
 from api.reconstruction import build as build_package
 from api.reconstruction import verify_package as check_package
 from api.report import ReportOptions
 from api.settings import get_settings
-from domain.envelope import SYSTEM_ROLE
+from domain.disclosures import DisclosureKind
+from domain.envelope import SYSTEM_ACTOR, SYSTEM_ROLE
+from domain.errors import DomainError
 from projections.audit import AuditFilter, check_filter
 from projections.audit import count as count_entries
 
@@ -38,9 +41,17 @@ def audit_export(
         bool,
         typer.Option(help="Include personal data unmasked (for auditors and regulators)."),
     ] = False,
+    requested_by: Annotated[
+        str | None, typer.Option(help="With --personal-data: who asked for it (required).")
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="With --personal-data: why (required).")
+    ] = None,
 ) -> None:
     """Export the audit trail (every event with its envelope, data and chain hash); personal
     data is masked unless --personal-data is given."""
+    if personal_data and not (requested_by and reason):
+        raise fail("an export with personal data needs --requested-by and --reason", 2)
     runtime = open_configured()
     flt = AuditFilter(
         event_type=event_type,
@@ -74,6 +85,18 @@ def audit_export(
                 ):
                     sink.write(line)
                     written += 1
+        if personal_data and requested_by and reason:
+            record_disclosure(
+                runtime,
+                SYSTEM_ACTOR,
+                f"{reason} (exported on the command line by {os_user()})",
+                kind=DisclosureKind.AUDIT_EXPORT,
+                requested_by=requested_by,
+                request={k: v for k, v in flt.__dict__.items() if v is not None},
+                digest=sha256_file(out_file),
+                records=written,
+                personal_data=True,
+            )
     finally:
         runtime.close()
     out.print(f"{written} event(s) written to {out_file}")
@@ -95,6 +118,9 @@ def reconstruct(
             "--requested-by",
             help="Who asked for the package (e.g. '王五, 证监会上海监管局'): in the manifest.",
         ),
+    ],
+    reason: Annotated[
+        str, typer.Option(help="Why (the request's reference): recorded with the disclosure.")
     ],
     order: Annotated[UUID | None, typer.Option(help="One order.")] = None,
     client: Annotated[UUID | None, typer.Option(help="Every order of one client.")] = None,
@@ -139,8 +165,21 @@ def reconstruct(
                 options,
                 with_pdf=pdf,
             )
+        record_disclosure(
+            runtime,
+            SYSTEM_ACTOR,
+            f"{reason} (package written on the command line by {os_user()})",
+            kind=DisclosureKind.RECONSTRUCTION,
+            requested_by=requested_by.strip(),
+            request=manifest["request"],
+            digest=sha256_file(out_dir / "manifest.json"),
+            records=manifest["orders"],
+            personal_data=True,
+        )
     except LookupError as exc:
         raise fail(str(exc.args[0]), 1) from None
+    except DomainError as exc:
+        raise fail(f"the package was not recorded as a disclosure: {exc.message}", 2) from None
     finally:
         runtime.close()
     out.print(f"{manifest['orders']} order(s) reconstructed into {out_dir}")

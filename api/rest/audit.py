@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
@@ -11,15 +12,27 @@ from fastapi.responses import StreamingResponse
 
 from api.audit import export_lines
 from api.auth import Principal, authenticate, require
+from api.disclosures import record_disclosure
 from api.rest.params import aware, only
 from api.runtime import Runtime
 from domain.access import Permission
+from domain.disclosures import DisclosureKind
+from domain.privacy import visibility
 from projections.audit import AuditFilter, check_filter
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-_PARAMS = ("event_type", "aggregate_type", "actor", "branch", "from", "to", "aggregate_id")
+_PARAMS = (
+    "event_type",
+    "aggregate_type",
+    "actor",
+    "branch",
+    "from",
+    "to",
+    "aggregate_id",
+    "reason",
+)
 
 
 @router.get(
@@ -35,9 +48,16 @@ def audit_events(
     recorded_from: datetime | None = Query(None, alias="from"),
     recorded_to: datetime | None = Query(None, alias="to"),
     aggregate_id: UUID | None = None,
+    reason: str | None = Query(
+        None, description="Why: required when the export shows you personal data in full."
+    ),
 ) -> StreamingResponse:
-    """Stream the audit trail, filtered, one JSON object per line, in notification order."""
+    """Stream the audit trail, filtered, one JSON object per line, in notification order; an
+    export that shows personal data in full is recorded as a disclosure when it ends."""
     require(principal, Permission.AUDIT)
+    personal = visibility(principal.roles).personal
+    if personal and not (reason and reason.strip()):
+        raise HTTPException(422, "an export that shows personal data needs a reason")
     runtime: Runtime = request.app.state.runtime
     flt = AuditFilter(
         event_type=event_type,
@@ -54,7 +74,23 @@ def audit_events(
         raise HTTPException(422, str(exc)) from None
 
     def lines() -> Iterator[str]:
+        digest, count = hashlib.sha256(), 0
         with runtime.cursor() as curs:
-            yield from export_lines(runtime.app, curs, flt, principal.roles)
+            for line in export_lines(runtime.app, curs, flt, principal.roles):
+                digest.update(line.encode())
+                count += 1
+                yield line
+        if personal and reason:
+            record_disclosure(
+                runtime,
+                principal.staff_id,
+                reason,
+                kind=DisclosureKind.AUDIT_EXPORT,
+                requested_by=principal.name,
+                request={k: str(v) for k, v in flt.__dict__.items() if v is not None},
+                digest=digest.hexdigest(),
+                records=count,
+                personal_data=True,
+            )
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")

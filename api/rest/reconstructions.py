@@ -14,12 +14,16 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, authenticate, require
+from api.disclosures import record_disclosure
 from api.reconstruction import Request as PackageRequest
-from api.reconstruction import Requester, build
+from api.reconstruction import Requester, build, sha256_file
 from api.report import ReportOptions
 from api.rest.params import aware, only
 from api.runtime import Runtime
 from domain.access import Permission
+from domain.disclosures import DisclosureKind
+from domain.errors import DomainError
+from domain.privacy import visibility
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -27,7 +31,9 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 @router.get(
     "/reconstructions",
     response_class=Response,
-    dependencies=[Depends(only("order", "client", "from", "to", "branch", "locale", "pdf"))],
+    dependencies=[
+        Depends(only("order", "client", "from", "to", "branch", "locale", "pdf", "reason"))
+    ],
 )
 async def reconstruction(
     request: Request,
@@ -39,6 +45,7 @@ async def reconstruction(
     branch: str | None = None,
     locale: str | None = None,
     pdf: bool = True,
+    reason: str = Query(..., description="Why (the request's reference): recorded."),
 ) -> Response:
     """A zip of package.json, report.html, report.pdf and manifest.json for the orders asked
     for; the requester is the signed-in staff member."""
@@ -78,12 +85,25 @@ async def reconstruction(
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for name in (*manifest["files"], "manifest.json"):
                     archive.write(out / name, name)
+            record_disclosure(
+                runtime,
+                principal.staff_id,
+                reason,
+                kind=DisclosureKind.RECONSTRUCTION,
+                requested_by=principal.name,
+                request=manifest["request"],
+                digest=sha256_file(out / "manifest.json"),
+                records=manifest["orders"],
+                personal_data=visibility(principal.roles).personal,
+            )
             return buffer.getvalue()
 
     try:
         body = await run_in_threadpool(make)
     except LookupError as exc:
         raise HTTPException(404, str(exc.args[0])) from None
+    except DomainError as exc:
+        raise HTTPException(422, exc.message) from None
     return Response(
         body,
         media_type="application/zip",

@@ -205,7 +205,7 @@ def test_the_audit_trail_streams_as_json_lines_over_rest(
     _, auditor = add_staff(runtime, "郑华", "HQ", ["auditor"])
     _, trader = add_staff(runtime, "张伟", "SH01", ["trader"])
     runtime.runner.sync(runtime.runner.head())
-    url = f"/audit/events.jsonl?aggregate_id={story['client_id']}"
+    url = f"/audit/events.jsonl?aggregate_id={story['client_id']}&reason=inspection 2026-07"
     assert client.get(url).status_code == 401
     assert client.get(url, headers={"Authorization": f"Bearer {trader}"}).status_code == 403
     response = client.get(url, headers={"Authorization": f"Bearer {auditor}"})
@@ -262,7 +262,7 @@ def test_an_erasure_request_restricts_personal_data_to_auditors_and_regulators(
     )
     assert "张三" not in response.text and VALID_ID not in response.text
     response = client.get(
-        f"/audit/events.jsonl?aggregate_id={story['client_id']}",
+        f"/audit/events.jsonl?aggregate_id={story['client_id']}&reason=case 7",
         headers={"Authorization": f"Bearer {auditor}"},
     )
     assert "张三" in response.text and VALID_ID in response.text

@@ -91,7 +91,10 @@ def order_id(runtime: Runtime, settings: Settings) -> uuid.UUID:
 
 
 def reconstruct(*args: str, requested_by: str = "王五，证监会上海监管局") -> tuple[int, str]:
-    result = runner.invoke(cli, ["reconstruct", "--requested-by", requested_by, *args])
+    result = runner.invoke(
+        cli,
+        ["reconstruct", "--requested-by", requested_by, "--reason", "沪证监函〔2026〕7号", *args],
+    )
     return result.exit_code, result.output
 
 
@@ -178,7 +181,7 @@ def test_the_package_downloads_as_a_zip_for_audit_roles_only(
     _, regulator = add_staff(runtime, "证监会检查组", "HQ", ["regulator"])
     _, trader = add_staff(runtime, "张伟", "SH01", ["trader"])
     with TestClient(create_app(runtime)) as client:
-        url = f"/audit/reconstructions?order={order_id}"
+        url = f"/audit/reconstructions?order={order_id}&reason=inspection"
         assert client.get(url).status_code == 401
         assert client.get(url, headers={"Authorization": f"Bearer {trader}"}).status_code == 403
         response = client.get(url, headers={"Authorization": f"Bearer {regulator}"})
@@ -189,14 +192,18 @@ def test_the_package_downloads_as_a_zip_for_audit_roles_only(
         assert manifest["requested_by"] == "证监会检查组"
         assert manifest["requester"]["via"] == "token"
         assert manifest["requester"]["roles"] == ["regulator"]
-        bad = client.get("/audit/reconstructions", headers={"Authorization": f"Bearer {regulator}"})
+        bad = client.get(
+            "/audit/reconstructions?reason=x", headers={"Authorization": f"Bearer {regulator}"}
+        )
         assert bad.status_code == 422
 
 
 def test_a_package_from_the_command_line_names_who_asked_for_it(
     order_id: uuid.UUID, tmp_path: Path
 ) -> None:
-    result = runner.invoke(cli, ["reconstruct", "--order", str(order_id), "--out", str(tmp_path)])
+    result = runner.invoke(
+        cli, ["reconstruct", "--order", str(order_id), "--out", str(tmp_path), "--reason", "x"]
+    )
     assert result.exit_code == 2 and "--requested-by" in result.output
     code, output = reconstruct(
         "--order", str(order_id), "--out", str(tmp_path / "p"), requested_by="王五，证监会"
@@ -288,3 +295,33 @@ def test_a_package_can_leave_the_pdf_out(order_id: uuid.UUID, tmp_path: Path) ->
     assert set(manifest["files"]) == {"package.json", "report.html"}
     assert not (tmp_path / "report.pdf").exists() and "report_pdf_missing" not in manifest
     assert verify(tmp_path)[0] == 0
+
+
+def test_every_package_is_recorded_as_a_disclosure_with_who_what_and_why(
+    order_id: uuid.UUID, runtime: Runtime, tmp_path: Path
+) -> None:
+    code, output = reconstruct("--order", str(order_id), "--out", str(tmp_path / "p"))
+    assert code == 0, output
+    _, regulator = add_staff(runtime, "证监会检查组", "HQ", ["regulator"])
+    with TestClient(create_app(runtime)) as client:
+        response = client.get(
+            f"/audit/reconstructions?order={order_id}&reason=现场检查",
+            headers={"Authorization": f"Bearer {regulator}"},
+        )
+        assert response.status_code == 200
+    with runtime.cursor() as curs:
+        curs.execute(
+            "SELECT originator_id FROM audit_log WHERE event_type = 'Disclosure.Made'"
+            " ORDER BY notification_id"
+        )
+        ids = [r["originator_id"] for r in curs.fetchall()]
+    made = [
+        runtime.app.mapper.to_domain_event(runtime.app.recorder.select_events(i)[0]) for i in ids
+    ]
+    assert [(m.kind, m.requested_by, m.records) for m in made] == [
+        ("reconstruction", "王五，证监会上海监管局", 1),
+        ("reconstruction", "证监会检查组", 1),
+    ]
+    assert made[0].envelope.reason.startswith("沪证监函〔2026〕7号")
+    assert made[1].envelope.reason == "现场检查"
+    assert json.loads(made[0].request) == {"order_id": str(order_id)}

@@ -100,7 +100,17 @@ def package(runtime: Runtime, tmp_path: Path) -> Path:
     out = tmp_path / "package"
     result = CliRunner().invoke(
         cli,
-        ["reconstruct", "--order", str(order), "--out", str(out), "--requested-by", "王五，证监会"],
+        [
+            "reconstruct",
+            "--order",
+            str(order),
+            "--out",
+            str(out),
+            "--requested-by",
+            "王五，证监会",
+            "--reason",
+            "检查",
+        ],
     )
     assert result.exit_code == 0, result.output
     return out
@@ -220,6 +230,8 @@ def test_a_package_of_a_period_lists_its_orders_and_starts_each_on_a_new_page(
             str(out),
             "--requested-by",
             "王五",
+            "--reason",
+            "检查",
         ],
     )
     assert result.exit_code == 0 and "2 order(s)" in result.output, result.output
