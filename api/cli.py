@@ -22,10 +22,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from api import chain
 from api.audit import export_lines
 from api.auth import new_token, token_hash
-from api.database import resolve
+from api.cli_integrity import register as register_integrity
 from api.demo import seed
 from api.instruments_csv import (
     SAMPLE_INSTRUMENTS,
@@ -36,8 +35,10 @@ from api.migrate import migrate as run_migrations
 from api.reconstruction import Request
 from api.reconstruction import build as build_package
 from api.reconstruction import verify_package as check_package
+from api.roles import connections
 from api.runtime import Runtime, adopt_configured_retention, open_runtime, system_command
 from api.settings import get_settings
+from api.signing import KeyStore, SigningKeyError, trusted_keys
 from domain.errors import DomainError
 from domain.retention import PRESETS, RecordClass
 from projections import retention as retention_model
@@ -64,6 +65,7 @@ retention_cli = typer.Typer(
 )
 cli.add_typer(retention_cli, name="retention")
 cli.add_typer(audit_cli, name="audit")
+register_integrity(cli)  # verify, digest, doctor, keys, backup, restore
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -92,10 +94,11 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @cli.command()
 def migrate() -> None:
     """Apply pending migrations (idempotent; safe to run concurrently)."""
-    settings = get_settings()
-    database = resolve(settings.database_url, settings.backoffice_home)
-    applied = run_migrations(database, lambda m: err.print(f"applying {m}"))
-    out.print(f"{len(applied)} migration(s) applied to {database.describe()}")
+    found = connections(get_settings())
+    applied = run_migrations(
+        found.admin, lambda m: err.print(f"applying {m}"), service_role=found.service_role
+    )
+    out.print(f"{len(applied)} migration(s) applied to {found.admin.describe()}")
 
 
 def _seed_with_progress(runtime: Runtime) -> str | None:
@@ -127,6 +130,7 @@ def serve(
 
     runtime = _runtime()
     out.print(f"database: {runtime.database.describe()}")
+    runtime.start_checkpoints()  # a signed checkpoint every CHECKPOINT_INTERVAL seconds
     adopt_configured_retention(runtime)
     if demo:
         token = _seed_with_progress(runtime)
@@ -137,40 +141,6 @@ def serve(
         uvicorn.run(create_app(runtime, run_projections=projections), host=host, port=port)
     finally:
         runtime.close()
-
-
-@cli.command()
-def verify(
-    digest: Annotated[
-        str | None, typer.Option("--digest", help="ID:HASH printed earlier by `digest`.")
-    ] = None,
-) -> None:
-    """Recompute the hash chain of the whole store; name the first broken position."""
-    settings = get_settings()
-    database = resolve(settings.database_url, settings.backoffice_home)
-    try:
-        expect = chain.Digest.parse(digest) if digest else None
-    except ValueError as exc:
-        raise _fail(str(exc), 2) from None
-    with _progress() as progress:
-        task = progress.add_task("verifying", total=chain.total(database))
-        result = chain.verify(
-            database, expect=expect, progress=lambda n: progress.update(task, completed=n)
-        )
-    if not result.intact:
-        raise _fail(f"chain broken at notification id {result.broken_at}: {result.problem}")
-    head = result.head or chain.Digest(0, chain.GENESIS.hex())
-    out.print(f"intact: {result.count} events; head {head}")
-    if expect is not None:
-        out.print(f"digest {expect} proven")
-
-
-@cli.command()
-def digest() -> None:
-    """Print the current (notification id, head hash) as ID:HASH."""
-    settings = get_settings()
-    found = chain.digest(resolve(settings.database_url, settings.backoffice_home))
-    out.print(str(found) if found else f"0:{chain.GENESIS.hex()}")
 
 
 @project_cli.callback(invoke_without_command=True)
@@ -475,6 +445,7 @@ def reconstruct(
                 out_dir,
                 runtime.clock(),
                 lambda n, total: progress.update(task, completed=n, total=total),
+                seal=runtime.seal(),
             )
     except LookupError as exc:
         raise _fail(str(exc.args[0]), 1) from None
@@ -490,19 +461,27 @@ def verify_package_command(
     offline: Annotated[
         bool, typer.Option(help="Check the files only, without the event store.")
     ] = False,
+    keys: Annotated[
+        Path | None, typer.Option("--keys", help="A keyring from `keys export` to trust.")
+    ] = None,
 ) -> None:
-    """Check a package's files against its manifest and its events against the chain."""
-    database = None
-    if not offline:
-        settings = get_settings()
-        database = resolve(settings.database_url, settings.backoffice_home)
-    result = check_package(directory, database)
+    """Check a package's signature and files against its manifest, and (online) its events
+    against the chain."""
+    settings = get_settings()
+    database = None if offline else connections(settings).service
+    try:
+        trusted = trusted_keys(KeyStore(settings.key_directory), keys)
+    except SigningKeyError as exc:
+        raise _fail(str(exc), 2) from None
+    result = check_package(directory, database, trusted or None)
+    for note in result.notes:
+        err.print(f"note: {note}")
     if not result.ok:
         for problem in result.problems:
             err.print(f"[red]✗[/red] {problem}")
         raise typer.Exit(1)
     where = "files only" if offline else f"{result.events_checked} event(s) found in the chain"
-    out.print(f"package verified: {where}")
+    out.print(f"package verified: signature and {where}")
 
 
 @retention_cli.command("policy")

@@ -25,6 +25,7 @@ from domain.clients import (
 from domain.envelope import Command, Envelope
 from domain.errors import ConcurrencyConflict, NotAllowed, NotFound, ValidationError
 from domain.instruments import Instrument, instrument_id, parse_code
+from domain.keys import SigningKey, signing_key_id
 from domain.orders import ExecutionClaim, Order, execution_claim_id
 from domain.retention import POLICY_ID, LegalHold, RetentionPolicy, hold_id, parse_presets
 from domain.staff import Role, Staff, parse_branch
@@ -645,6 +646,30 @@ class BackOffice(Application[UUID]):
             return hold
 
         return self._run(cmd, "lift_legal_hold", decide)
+
+    # -- signing keys --------------------------------------------------------------------
+
+    def publish_signing_key(
+        self, cmd: Command, *, key_id: str, public_key: str
+    ) -> CommandResult | None:
+        """Publish a signing key's public half; None when it is already published."""
+        envelope = self._authorize(cmd, Permission.MANAGE_SIGNING_KEYS)
+        if self._exists(signing_key_id(key_id)):
+            return None
+        return self._run(
+            cmd, "publish_signing_key", lambda: SigningKey.publish(envelope, key_id, public_key)
+        )
+
+    def retire_signing_key(self, cmd: Command, *, key_id: str) -> CommandResult:
+        """Retire a signing key: nothing recorded after this may carry its signature."""
+        envelope = self._authorize(cmd, Permission.MANAGE_SIGNING_KEYS)
+
+        def decide() -> Aggregate:
+            key = self._load(SigningKey, signing_key_id(key_id), cmd)
+            key.retire(envelope)
+            return key
+
+        return self._run(cmd, "retire_signing_key", decide)
 
     # -- instruments ---------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, authenticate, require
-from api.reconstruction import FILES, build
+from api.reconstruction import FILES, SIGNATURE, build
 from api.reconstruction import Request as PackageRequest
 from api.runtime import Runtime
 from domain.access import Permission
@@ -53,10 +53,11 @@ async def reconstruction(
                 f"{principal.name} ({principal.staff_id})",
                 out,
                 runtime.clock(),
+                seal=runtime.seal(),
             )
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for name in (*FILES, "manifest.json"):
+                for name in (*FILES, "manifest.json", SIGNATURE):
                     archive.write(out / name, name)
             return buffer.getvalue()
 
