@@ -166,7 +166,12 @@ def test_the_package_downloads_as_a_zip_for_audit_roles_only(
         response = client.get(url, headers={"Authorization": f"Bearer {regulator}"})
         assert response.status_code == 200
         archive = zipfile.ZipFile(io.BytesIO(response.content))
-        assert sorted(archive.namelist()) == ["manifest.json", "package.json", "report.html"]
+        assert sorted(archive.namelist()) == [
+            "manifest.json",
+            "package.json",
+            "report.html",
+            "signature.json",
+        ]
         manifest: dict[str, Any] = json.loads(archive.read("manifest.json"))
         assert manifest["requested_by"].startswith("证监会检查组")
         bad = client.get("/audit/reconstructions", headers={"Authorization": f"Bearer {regulator}"})
