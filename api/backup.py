@@ -214,6 +214,7 @@ def backup(
                     segments.append(writer.close() | _bounds(first, last, last_hash))
                     _write_json_atomically(out / "progress.json", {"segments": segments})
                     writer = None
+                    progress(done, total)
             if writer is not None:
                 segments.append(writer.close() | _bounds(first, last, last_hash))
                 _write_json_atomically(out / "progress.json", {"segments": segments})
