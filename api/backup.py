@@ -120,14 +120,20 @@ class LinesWriter:
             filename="", mode="wb", fileobj=self.hashing, compresslevel=COMPRESSLEVEL, mtime=0
         )
         self.count = 0
+        self._buffer: list[bytes] = []
 
     def write(self, line: dict[str, Any]) -> None:
         """Append one row."""
-        self.gz.write(json.dumps(line, separators=(",", ":")).encode("utf-8") + b"\n")
+        self._buffer.append(json.dumps(line, separators=(",", ":")).encode("utf-8") + b"\n")
         self.count += 1
+        if len(self._buffer) >= 256:  # one compressor call per many rows
+            self.gz.write(b"".join(self._buffer))
+            self._buffer = []
 
     def close(self) -> dict[str, Any]:
         """Finish the file; return its manifest entry."""
+        self.gz.write(b"".join(self._buffer))
+        self._buffer = []
         self.gz.close()
         self.raw.flush()
         os.fsync(self.raw.fileno())

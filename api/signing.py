@@ -16,6 +16,7 @@ import os
 import stat
 import struct
 import threading
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,10 +87,15 @@ def public_key_b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+@lru_cache(maxsize=64)
+def _public(raw: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
 def verifies(public_key: bytes, signature: bytes, message: bytes) -> bool:
     """True when ``signature`` is the signature of ``message`` by ``public_key``."""
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+        _public(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True
