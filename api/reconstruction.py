@@ -4,7 +4,6 @@ ties them to the hash chain."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import json
@@ -20,28 +19,16 @@ from psycopg.rows import DictRow
 
 from api import chain
 from api.audit import RecordedEvent, plain, recorded_events, replay_rows
-from api.checkpoints import Checkpoint
 from api.database import Database
-from api.signing import ActiveKey, public_key_b64, verifies
+from api.package_seal import Seal, check_seal
 from domain.application import BackOffice
 from domain.instruments import instrument_id
-from domain.keys import key_id_for
 from projections import clients as client_model
 from projections import instruments as instrument_model
 from projections import orders as order_model
 
 FORMAT = "backoffice-reconstruction/1"
 FILES = ("package.json", "report.html")
-SIGNATURE = "signature.json"
-
-
-@dataclass(frozen=True)
-class Seal:
-    """What signs a package: the service's current key, and the newest signed checkpoint,
-    which the package carries so it can be proven offline against a signature."""
-
-    key: ActiveKey
-    checkpoint: Checkpoint | None
 
 
 @dataclass(frozen=True)
@@ -207,21 +194,11 @@ def build(
         "files": {name: sha256_file(out_dir / name) for name in FILES},
     }
     if seal is not None:
-        manifest["signing_key"] = {
-            "key_id": seal.key.key_id,
-            "algorithm": "ed25519",
-            "public_key": public_key_b64(seal.key.public_key),
-        }
-        manifest["checkpoint"] = None if seal.checkpoint is None else seal.checkpoint.to_json()
+        seal.describe(manifest)
     body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
     (out_dir / "manifest.json").write_bytes(body)
     if seal is not None:
-        signature = {
-            "key_id": seal.key.key_id,
-            "signature": base64.b64encode(seal.key.sign(body)).decode("ascii"),
-            "signs": "manifest.json",
-        }
-        (out_dir / SIGNATURE).write_text(json.dumps(signature, indent=2), encoding="utf-8")
+        seal.sign(out_dir, body)
     return manifest
 
 
@@ -239,41 +216,6 @@ class PackageCheck:
         return not self.problems
 
 
-def _check_seal(
-    directory: Path, manifest: dict[str, Any], trusted: Mapping[str, bytes] | None
-) -> tuple[list[str], list[str]]:
-    """Problems and notes from the manifest's signature and the checkpoint it carries."""
-    problems: list[str] = []
-    notes: list[str] = []
-    try:
-        signature = json.loads((directory / SIGNATURE).read_text(encoding="utf-8"))
-        claimed = manifest["signing_key"]
-        public = base64.b64decode(claimed["public_key"])
-        signed = base64.b64decode(signature["signature"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return ["the package is not signed (signature.json missing or unreadable)"], notes
-    key_id = str(claimed["key_id"])
-    if signature.get("key_id") != key_id or key_id != key_id_for(public):
-        return [f"the signing key in the manifest is not key {signature.get('key_id')}"], notes
-    if trusted is None:
-        notes.append(f"signed by key {key_id}: pass --keys with a keyring to anchor it")
-    elif trusted.get(key_id) != public:
-        problems.append(f"signed by key {key_id}, which is not among the trusted keys")
-    if not verifies(public, signed, (directory / "manifest.json").read_bytes()):
-        problems.append("the manifest's signature does not match it")
-    if manifest.get("checkpoint"):
-        cp = Checkpoint.from_json(manifest["checkpoint"])
-        keys = {key_id: public, **(trusted or {})}
-        cp_key = keys.get(cp.key_id)
-        if cp_key is None:
-            problems.append(f"the checkpoint is signed by key {cp.key_id}, which is not trusted")
-        elif not cp.verifies(cp_key):
-            problems.append("the checkpoint's signature does not match it")
-        else:
-            notes.append(f"signed checkpoint {cp} included")
-    return problems, notes
-
-
 def verify_package(
     directory: Path, database: Database | None, trusted: Mapping[str, bytes] | None = None
 ) -> PackageCheck:
@@ -285,7 +227,7 @@ def verify_package(
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return PackageCheck([f"manifest.json unreadable: {exc}"], 0)
-    problems, notes = _check_seal(directory, manifest, trusted)
+    problems, notes = check_seal(directory, manifest, trusted)
     for name, expected in manifest.get("files", {}).items():
         path = directory / name
         if not path.exists():

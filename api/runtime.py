@@ -17,7 +17,7 @@ from api.checkpoints import DirectoryStore, Scheduler, in_database, newest
 from api.database import Database
 from api.integrity import state_decoder
 from api.migrate import migrate
-from api.reconstruction import Seal
+from api.package_seal import Seal
 from api.roles import connections
 from api.settings import Settings
 from api.signing import KeyStore, SigningKeyError, public_key_b64

@@ -118,12 +118,22 @@ class Notary:
         self._last: Checkpoint | None = None
 
     def _resume_point(self) -> Checkpoint | None:
-        """The newest checkpoint outside the database that one of our keys signed."""
+        """The newest checkpoint one of our keys signed. Read from the database (indexed;
+        nobody without the key can add one there, and removing some only means proving more
+        rows), else from the outside store."""
         if self._last is not None:
             return self._last
         ours = self.keys.public_keys()
-        kept, _ = self.store.scan()
-        for cp in sorted(kept, key=_key, reverse=True):
+        with self.database.connect() as conn:
+            rows = conn.execute(
+                "SELECT notification_id, chain_hash, recorded_at, key_id, signature"
+                " FROM backoffice_checkpoints ORDER BY notification_id DESC, recorded_at DESC"
+                " LIMIT 50"
+            ).fetchall()
+        candidates = [Checkpoint(r[0], bytes(r[1]), r[2], r[3], bytes(r[4])) for r in rows]
+        if not candidates:
+            candidates = sorted(self.store.scan()[0], key=_key, reverse=True)
+        for cp in candidates:
             key = ours.get(cp.key_id)
             if key is not None and cp.verifies(key):
                 return cp

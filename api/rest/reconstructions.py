@@ -14,7 +14,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, authenticate, require
-from api.reconstruction import FILES, SIGNATURE, build
+from api.package_seal import SIGNATURE
+from api.reconstruction import FILES, build
 from api.reconstruction import Request as PackageRequest
 from api.runtime import Runtime
 from domain.access import Permission

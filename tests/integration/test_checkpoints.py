@@ -92,7 +92,7 @@ def test_the_notary_will_not_sign_over_a_rewritten_history(
         " 'trader', 'admin'), 'UTF8') WHERE notification_id = 4",
         RECOMPUTE_CHAIN,
     )
-    # A fresh notary (as after a restart) resumes from the newest checkpoint kept outside.
+    # A fresh notary (as after a restart) resumes from the newest checkpoint it signed.
     notary = Notary(
         runtime.database,
         runtime.keys,
