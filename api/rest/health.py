@@ -36,6 +36,10 @@ def health_report(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
     if failed is not None:
         healthy = False
         report["error"] = str(failed)
+    # A refused checkpoint means the record no longer proves: as loud as a failed projection.
+    if runtime.checkpoints is not None and runtime.checkpoints.error is not None:
+        healthy = False
+        report["checkpoints"] = f"failing: {runtime.checkpoints.error}"
     report["status"] = "ok" if healthy else "failing"
     return healthy, report
 

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.checkpoints import Checkpoint, CheckpointRefused, DirectoryStore, Scheduler, in_database
 from api.database import Database
 from api.integrity import state_decoder
+from api.rest.health import health_report
 from api.runtime import Runtime
 from api.signing import ActiveKey
 from api.verification import Notary
@@ -116,3 +117,11 @@ def test_checkpoints_are_signed_on_a_schedule(runtime: Runtime) -> None:
         scheduler.stop()
     assert in_database(runtime.database)
     assert verify(runtime).checkpoints_proven >= 1
+
+
+def test_a_refused_scheduled_checkpoint_turns_health_to_failing(runtime: Runtime) -> None:
+    runtime.checkpoints = Scheduler(runtime.notary.take, 0)
+    assert health_report(runtime)[0]
+    runtime.checkpoints.error = CheckpointRefused("the record does not prove")
+    healthy, report = health_report(runtime)
+    assert not healthy and "does not prove" in report["checkpoints"]
