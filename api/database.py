@@ -40,6 +40,25 @@ class Database:
         params["dbname"] = dbname
         return Database(make_conninfo(**params))
 
+    def with_user(self, user: str) -> Database:
+        """The same database as another role (its password, if any, is not carried over)."""
+        params = self.params()
+        params["user"] = user
+        params.pop("password", None)
+        params.pop("options", None)
+        return Database(make_conninfo(**params))
+
+    def as_role(self, role: str) -> Database:
+        """This connection, acting as ``role`` from the start (``SET ROLE`` at connect)."""
+        params = self.params()
+        params["options"] = f"-c role={role}"
+        return Database(make_conninfo(**params))
+
+    @property
+    def user(self) -> str:
+        """The role this URL logs in as."""
+        return str(self.params().get("user") or os.environ.get("PGUSER") or _os_user())
+
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing library's POSTGRES_* settings for this database."""
         p = self.params()
@@ -48,7 +67,7 @@ class Database:
             "POSTGRES_DBNAME": str(p.get("dbname", "postgres")),
             "POSTGRES_HOST": str(p.get("host", "localhost")),
             "POSTGRES_PORT": str(p.get("port", "5432")),
-            "POSTGRES_USER": str(p.get("user", os.environ.get("USER", "postgres"))),
+            "POSTGRES_USER": self.user,
             "POSTGRES_PASSWORD": str(p.get("password", "")),
         }
 
@@ -58,6 +77,10 @@ class Database:
         if "password" in p:
             p["password"] = "***"
         return make_conninfo(**p)
+
+
+def _os_user() -> str:
+    return os.environ.get("USER", "postgres")
 
 
 def embedded(home: Path, *, keep: bool = True) -> Database:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from psycopg.rows import DictRow
 from api import chain
 from api.audit import RecordedEvent, plain, recorded_events, replay_rows
 from api.database import Database
+from api.package_seal import Seal, check_seal
 from api.report import ReportOptions, pdf_unavailable, render_html, render_pdf
 from api.staff_history import StaffHistory
 from domain.application import BackOffice
@@ -195,9 +196,11 @@ def build(
     options: ReportOptions | None = None,
     with_pdf: bool = True,
     roles: frozenset[str] | None = None,
+    seal: Seal | None = None,
 ) -> dict[str, Any]:
     """Write package.json, report.html, report.pdf (unless not wanted, or where this machine
-    cannot print it) and manifest.json into ``out_dir``; return the manifest."""
+    cannot print it) and manifest.json into ``out_dir`` (and, with a ``seal``,
+    signature.json over the manifest); return the manifest."""
     options = options or ReportOptions()
     order_ids = select_orders(curs, request)
     staff = StaffHistory(app, curs)
@@ -249,9 +252,12 @@ def build(
     manifest["files"] = {
         name: sha256_file(out_dir / name) for name in FILES if (out_dir / name).exists()
     }
-    (out_dir / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
-    )
+    if seal is not None:
+        seal.describe(manifest)
+    body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+    (out_dir / "manifest.json").write_bytes(body)
+    if seal is not None:
+        seal.sign(out_dir, body)
     return manifest
 
 
@@ -261,6 +267,7 @@ class PackageCheck:
 
     problems: list[str]
     events_checked: int
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -268,15 +275,18 @@ class PackageCheck:
         return not self.problems
 
 
-def verify_package(directory: Path, database: Database | None) -> PackageCheck:
-    """Check every file against the manifest; with a database, check that every event in the
+def verify_package(
+    directory: Path, database: Database | None, trusted: Mapping[str, bytes] | None = None
+) -> PackageCheck:
+    """Check every file against the manifest, and the manifest against its signature (and
+    ``trusted`` keys, when given); with a database, also check that every event in the
     package is still in the chain with the same hash and that the chain head recorded in the
     manifest is still proven."""
-    problems: list[str] = []
     try:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return PackageCheck([f"manifest.json unreadable: {exc}"], 0)
+    problems, notes = check_seal(directory, manifest, trusted)
     for name, expected in manifest.get("files", {}).items():
         path = directory / name
         if not path.exists():
@@ -307,4 +317,4 @@ def verify_package(directory: Path, database: Database | None) -> PackageCheck:
                     f"the chain no longer proves the head in the manifest: broken at "
                     f"{result.broken_at} ({result.problem})"
                 )
-    return PackageCheck(problems, checked)
+    return PackageCheck(problems, checked, notes)

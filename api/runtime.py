@@ -13,14 +13,22 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.rows import DictRow, dict_row
 
-from api.database import Database, resolve
+from api.checkpoints import DirectoryStore, Scheduler, in_database, newest
+from api.database import Database
+from api.integrity import state_decoder
 from api.migrate import migrate
+from api.package_seal import Seal
+from api.roles import connections
 from api.settings import Settings
+from api.signing import KeyStore, SigningKeyError, public_key_b64
 from api.store import open_application
+from api.verification import Notary
 from domain.application import BackOffice, CommandResult
 from domain.clients import ClientPolicy, QualifiedThresholds
 from domain.commands import Command
 from domain.envelope import SYSTEM_ACTOR, CommandContext
+from domain.errors import ConcurrencyConflict, ValidationError
+from domain.keys import PublishSigningKey
 from domain.policy import Policy, TimePolicy
 from domain.retention import SetRetentionPresets
 from projections.registry import all_models
@@ -40,7 +48,13 @@ class Runtime:
     database: Database
     app: BackOffice
     runner: ProjectionRunner
+    #: The signing keys (outside the database) and the notary that signs checkpoints.
+    keys: KeyStore
+    notary: Notary
+    #: Migrations and restores connect as this role (the same as ``database`` when unseparated).
+    admin: Database
     clock: Callable[[], datetime] = field(default=utc_now)
+    checkpoints: Scheduler | None = None
 
     @contextmanager
     def cursor(self) -> Iterator[psycopg.Cursor[DictRow]]:
@@ -88,21 +102,77 @@ class Runtime:
         )
         return self.app.execute(command, context)
 
+    def seal(self) -> Seal:
+        """What signs a reconstruction package: the current key and the newest checkpoint."""
+        return Seal(self.keys.active(), newest(in_database(self.database)))
+
+    def start_checkpoints(self) -> None:
+        """Sign a checkpoint every CHECKPOINT_INTERVAL seconds until closed."""
+        if self.checkpoints is None:
+            self.checkpoints = Scheduler(self.notary.take, self.settings.checkpoint_interval)
+            self.checkpoints.start()
+
     def close(self) -> None:
-        """Stop the runner and close the pool."""
+        """Stop the runner and the checkpoints, and close the pool."""
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         self.runner.stop()
         self.app.close()
 
 
+def _signing_keys(settings: Settings, db: Database) -> KeyStore:
+    """The key directory, with a first key created if it has none and the store has never
+    been signed (a store whose keys are lost must not silently start over with a new one)."""
+    keys = KeyStore(settings.key_directory)
+    if keys.current_id() is not None:
+        return keys
+    if keys.key_ids():
+        raise SigningKeyError(f"{keys.directory} has keys but no 'current' file naming one")
+    with db.connect() as conn:
+        signed = conn.execute("SELECT 1 FROM backoffice_event_signatures LIMIT 1").fetchone()
+    if signed:
+        raise SigningKeyError(
+            f"the store is signed but {keys.directory} holds no key: restore the key directory,"
+            " or, if the key is lost, run `backoffice keys rotate --lost`"
+        )
+    keys.set_current(keys.create())
+    return keys
+
+
+def publish_current_key(runtime: Runtime, reason: str) -> CommandResult | None:
+    """Record the current key's public half as an event, unless it is already recorded."""
+    key = runtime.keys.active()
+    try:
+        return runtime.system(
+            PublishSigningKey(key_id=key.key_id, public_key=public_key_b64(key.public_key)),
+            reason,
+        )
+    except (ConcurrencyConflict, ValidationError):
+        return None  # another process published it at the same moment
+
+
 def open_runtime(
-    settings: Settings, *, database: Database | None = None, run_migrations: bool = True
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    admin: Database | None = None,
+    run_migrations: bool = True,
 ) -> Runtime:
-    """Resolve the database, migrate it, and open the application and runner on it."""
-    db = database or resolve(settings.database_url, settings.backoffice_home)
+    """Resolve the database, migrate it, and open the application and runner on it.
+
+    ``database`` is what the service connects as; ``admin`` (default: the same) migrates.
+    """
+    if database is None:
+        found = connections(settings)
+        db, admin_db = found.service, admin or found.admin
+    else:
+        db, admin_db = database, admin or database
     if run_migrations:
-        migrate(db)
+        migrate(admin_db, service_role=None if db.user == admin_db.user else db.user)
+    keys = _signing_keys(settings, db)
     app = open_application(
         db,
+        keys,
         pool_size=settings.pool_size,
         pool_timeout=settings.pool_timeout,
         cipher_key=settings.cipher_key,
@@ -115,7 +185,24 @@ def open_runtime(
         batch_size=settings.projection_batch_size,
         max_backoff=settings.projection_retry_max,
     )
-    return Runtime(settings=settings, database=db, app=app, runner=runner)
+    notary = Notary(
+        db,
+        keys,
+        DirectoryStore(settings.checkpoint_directory),
+        state_decoder(settings.cipher_key),
+        utc_now,
+    )
+    runtime = Runtime(
+        settings=settings,
+        database=db,
+        app=app,
+        runner=runner,
+        keys=keys,
+        notary=notary,
+        admin=admin_db,
+    )
+    publish_current_key(runtime, "signing key in use by this service")
+    return runtime
 
 
 def policy_from(settings: Settings) -> Policy:

@@ -19,7 +19,21 @@ class Settings(BaseSettings):
         default=None,
         description="libpq URL of PostgreSQL; unset: the embedded server in BACKOFFICE_HOME",
     )
+    migration_database_url: str | None = Field(
+        default=None,
+        description="libpq URL of the owner role that migrates and restores; unset: DATABASE_URL",
+    )
     backoffice_home: Path = Field(default=Path(".backoffice"))
+    signing_key_dir: Path | None = Field(
+        default=None, description="private signing keys (0600 files); unset: BACKOFFICE_HOME/keys"
+    )
+    checkpoint_dir: Path | None = Field(
+        default=None,
+        description="append-only copies of signed checkpoints; unset: BACKOFFICE_HOME/checkpoints",
+    )
+    checkpoint_interval: float = Field(
+        default=300.0, ge=0, description="seconds between scheduled checkpoints (0: none)"
+    )
     branch_timezone: str = "Asia/Shanghai"
     read_wait_timeout: float = Field(
         default=5.0, description="seconds a query with minPosition waits for the projections"
@@ -73,6 +87,16 @@ class Settings(BaseSettings):
         default="", description="branch names for reports: SH01=上海某路证券营业部,BJ02=…"
     )
     report_locale: str = Field(default="zh-CN", description="default report language: zh-CN|en")
+
+    @property
+    def key_directory(self) -> Path:
+        """Where the signing keys are."""
+        return self.signing_key_dir or self.backoffice_home / "keys"
+
+    @property
+    def checkpoint_directory(self) -> Path:
+        """Where checkpoints are copied outside the database."""
+        return self.checkpoint_dir or self.backoffice_home / "checkpoints"
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,5 @@
 """The event store as this project runs it: the library's PostgreSQL recorder, plus
-idempotency keys written in the same transaction as the events."""
+idempotency keys and event signatures written in the same transaction as the events."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.sql import SQL
 
 from api.database import Database
+from api.signing import KeyStore, command_digest, event_message
 from domain.application import BackOffice, CommandRecord
 
 EVENTS_TABLE = "backoffice_events"
@@ -21,11 +23,27 @@ NOTIFY_CHANNEL = EVENTS_TABLE
 
 
 class BackOfficeRecorder(PostgresApplicationRecorder):
-    """Adds the command's idempotency row to the transaction that inserts its events."""
+    """Adds the command's idempotency row and a signature per event to the transaction that
+    inserts the events, and takes the writers' lock through ``backoffice_lock_events()``
+    (the service's role may not lock the table itself: it may only SELECT and INSERT)."""
+
+    #: Set by ``open_application``; the recorder refuses to write without it.
+    keys: KeyStore | None = None
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        # The signature covers the chain hash, which the trigger computes during the insert.
+        self.insert_events_statement += SQL(", originator_id, originator_version, chain_hash")
+        self.lock_table_statements = [
+            self.lock_table_statements[0],  # SET LOCAL lock_timeout
+            SQL("SELECT backoffice_lock_events()"),
+        ]
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
+        if self.keys is None:
+            raise ProgrammingError("no signing key: the store does not record unsigned events")
         record: CommandRecord | None = kwargs.get("command_record")
         if record is not None:
             # A second insert of the same key violates the primary key: the whole
@@ -43,6 +61,62 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
                 ),
             )
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Sign each inserted row (still inside the transaction and under the lock) now that
+        its notification id and chain hash are known, and record the signatures."""
+        rows = curs.fetchall()
+        if len(rows) != len(stored_events):
+            raise ProgrammingError(f"inserted {len(stored_events)} events, got {len(rows)} ids")
+        assert self.keys is not None
+        key = self.keys.active()
+        record: CommandRecord | None = kwargs.get("command_record")
+        # The idempotency row is bound to the event the command ends with (its version).
+        command_at = (record.aggregate_id, record.aggregate_version) if record else None
+        if record is not None and not any(
+            (r["originator_id"], r["originator_version"]) == command_at for r in rows
+        ):
+            command_at = (rows[-1]["originator_id"], rows[-1]["originator_version"])
+        stored = {(e.originator_id, e.originator_version): e for e in stored_events}
+        nids, signatures, idempotency = [], [], []
+        for row in rows:
+            event = stored[(row["originator_id"], row["originator_version"])]
+            bound = (
+                record if (event.originator_id, event.originator_version) == command_at else None
+            )
+            digest = (
+                command_digest(
+                    bound.idempotency_key,
+                    bound.command,
+                    bound.actor,
+                    bound.aggregate_id,
+                    bound.aggregate_version,
+                )
+                if bound
+                else None
+            )
+            message = event_message(
+                key.key_id,
+                row["notification_id"],
+                event.originator_id,  # type: ignore[arg-type]
+                event.originator_version,
+                event.topic,
+                event.state,
+                bytes(row["chain_hash"]),
+                digest,
+            )
+            nids.append(row["notification_id"])
+            signatures.append(key.sign(message))
+            idempotency.append(bound.idempotency_key if bound else None)
+        curs.execute(
+            "INSERT INTO backoffice_event_signatures"
+            " (notification_id, key_id, signature, idempotency_key)"
+            " SELECT n, %s, s, i FROM unnest(%s::bigint[], %s::bytea[], %s::text[]) AS u(n, s, i)",
+            (key.key_id, nids, signatures, idempotency),
+        )
+        return nids
 
     def find_command(self, idempotency_key: str) -> tuple[CommandRecord, int | None] | None:
         """The command saved under this key, and the position of its event."""
@@ -103,13 +177,18 @@ def application_env(
 
 def open_application(
     database: Database,
+    keys: KeyStore,
     *,
     pool_size: int = 5,
     pool_timeout: int = 5,
     cipher_key: str | None = None,
 ) -> BackOffice:
-    """A BackOffice on this (migrated) database."""
+    """A BackOffice on this (migrated) database, signing with the current key of ``keys``."""
     env = application_env(
         database, pool_size=pool_size, pool_timeout=pool_timeout, cipher_key=cipher_key
     )
-    return BackOffice(env=env)
+    app = BackOffice(env=env)
+    recorder = app.recorder
+    assert isinstance(recorder, BackOfficeRecorder)
+    recorder.keys = keys
+    return app

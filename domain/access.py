@@ -42,6 +42,7 @@ class Permission(StrEnum):
     SEE_RESTRICTED_DATA = "see_restricted_data"
     MANAGE_RETENTION = "manage_retention"
     LEGAL_HOLD = "legal_hold"
+    MANAGE_SIGNING_KEYS = "manage_signing_keys"
 
 
 _GRANTS: dict[Permission, frozenset[str]] = {
@@ -77,6 +78,8 @@ _GRANTS: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_RETENTION: frozenset({Role.HEAD_OFFICE}),
     # Compliance (head office) places holds, as do auditors and regulators investigating.
     Permission.LEGAL_HOLD: frozenset({Role.HEAD_OFFICE, Role.AUDITOR, Role.REGULATOR}),
+    # Keys are published and retired by the operator's command line (the system actor).
+    Permission.MANAGE_SIGNING_KEYS: frozenset({Role.ADMIN}),
 }
 
 

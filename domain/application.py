@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 import domain.clients
 import domain.disclosures
 import domain.instruments
+import domain.keys
 import domain.orders
 import domain.retention  # noqa: F401
 from domain.access import granting_role, roles_with

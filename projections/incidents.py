@@ -84,7 +84,8 @@ def record_resume(
     """Record that an operator resumed a stopped ``model``; NotStopped when it is not."""
     with conn.transaction(), conn.cursor(row_factory=class_row(Incident)) as curs:
         # Two operators resuming at once: the second sees the first's row and is told so.
-        curs.execute(f"LOCK TABLE {INCIDENTS_TABLE} IN SHARE ROW EXCLUSIVE MODE")
+        # A transaction-scoped advisory lock, not LOCK TABLE: the service role may only append.
+        curs.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (INCIDENTS_TABLE,))
         if model not in stopped(conn):
             raise NotStopped(f"read model {model!r} is not stopped")
         row = curs.execute(

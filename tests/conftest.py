@@ -20,6 +20,7 @@ from psycopg import sql
 from api.auth import Principal, new_token, token_hash
 from api.database import Database, embedded
 from api.migrate import migrate
+from api.roles import grant_database, service_database
 from api.runtime import Runtime, open_runtime
 from api.settings import Settings, get_settings
 from domain import clients as c
@@ -85,14 +86,18 @@ def empty_database(server: Database) -> Iterator[Database]:
 def database(server: Database, template: str) -> Iterator[Database]:
     """A fresh, migrated database for one test."""
     name = f"bo_t_{uuid.uuid4().hex[:16]}"
-    yield _create(server, name, template)
+    created = _create(server, name, template)
+    grant_database(created)  # a clone does not inherit the template's database-level grants
+    yield created
     _drop(server, name)
 
 
 @pytest.fixture
 def settings(database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings pointing at this test's database (also for the CLI, through the environment)."""
-    monkeypatch.setenv("DATABASE_URL", database.url)
+    """Settings pointing at this test's database (also for the CLI, through the environment):
+    the service connects as its own least-privileged role, migrations as the superuser."""
+    monkeypatch.setenv("DATABASE_URL", service_database(database).url)
+    monkeypatch.setenv("MIGRATION_DATABASE_URL", database.url)
     monkeypatch.setenv("BACKOFFICE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("READ_WAIT_TIMEOUT", "2")
     get_settings.cache_clear()
@@ -103,7 +108,9 @@ def settings(database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 @pytest.fixture
 def runtime(settings: Settings, database: Database) -> Iterator[Runtime]:
     """An open runtime (application + runner, runner not started) on this test's database."""
-    rt = open_runtime(settings, database=database, run_migrations=False)
+    rt = open_runtime(
+        settings, database=service_database(database), admin=database, run_migrations=False
+    )
     yield rt
     rt.close()
     get_settings.cache_clear()

@@ -11,13 +11,14 @@ import typer
 
 from api.audit import export_lines
 from api.cli.common import cli, err, fail, group, open_configured, os_user, out, progress
-from api.database import resolve
 from api.disclosures import record_disclosure
 from api.reconstruction import Request, Requester, sha256_file
 from api.reconstruction import build as build_package
 from api.reconstruction import verify_package as check_package
 from api.report import ReportOptions
+from api.roles import connections
 from api.settings import get_settings
+from api.signing import KeyStore, SigningKeyError, trusted_keys
 from domain.disclosures import DisclosureKind
 from domain.envelope import SYSTEM_ACTOR, SYSTEM_ROLE
 from domain.errors import DomainError
@@ -164,6 +165,7 @@ def reconstruct(
                 lambda n, total: bar.update(task, completed=n, total=total),
                 options,
                 with_pdf=pdf,
+                seal=runtime.seal(),
             )
         record_disclosure(
             runtime,
@@ -194,16 +196,24 @@ def verify_package_command(
     offline: Annotated[
         bool, typer.Option(help="Check the files only, without the event store.")
     ] = False,
+    keys: Annotated[
+        Path | None, typer.Option("--keys", help="A keyring from `keys export` to trust.")
+    ] = None,
 ) -> None:
-    """Check a package's files against its manifest and its events against the chain."""
-    database = None
-    if not offline:
-        settings = get_settings()
-        database = resolve(settings.database_url, settings.backoffice_home)
-    result = check_package(directory, database)
+    """Check a package's signature and files against its manifest, and (online) its events
+    against the chain."""
+    settings = get_settings()
+    database = None if offline else connections(settings).service
+    try:
+        trusted = trusted_keys(KeyStore(settings.key_directory), keys)
+    except SigningKeyError as exc:
+        raise fail(str(exc), 2) from None
+    result = check_package(directory, database, trusted or None)
+    for note in result.notes:
+        err.print(f"note: {note}")
     if not result.ok:
         for problem in result.problems:
             err.print(f"[red]✗[/red] {problem}")
         raise typer.Exit(1)
     where = "files only" if offline else f"{result.events_checked} event(s) found in the chain"
-    out.print(f"package verified: {where}")
+    out.print(f"package verified: signature and {where}")

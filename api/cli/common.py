@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.runtime import Runtime, open_runtime
 from api.settings import get_settings
+from api.signing import SigningKeyError
 
 cli = typer.Typer(
     help="Backoffice: the event-sourced back office of a brokerage branch.",
@@ -30,7 +31,10 @@ def group(name: str, help: str, *, no_args_is_help: bool = True) -> typer.Typer:
 
 def open_configured(run_migrations: bool = True) -> Runtime:
     """The runtime on the configured database (migrated unless told otherwise)."""
-    return open_runtime(get_settings(), run_migrations=run_migrations)
+    try:
+        return open_runtime(get_settings(), run_migrations=run_migrations)
+    except SigningKeyError as exc:
+        raise fail(str(exc), 2) from None
 
 
 def progress() -> Progress:

@@ -1,46 +1,354 @@
-"""``backoffice verify`` and ``digest``: the hash chain."""
+"""The record's integrity on the command line: verify, digest (--sign), doctor, keys, backup,
+restore."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import TaskID
+from rich.table import Table
 
 from api import chain
-from api.cli.common import cli, fail, out, progress
-from api.database import resolve
+from api.backup import BackupError
+from api.backup import backup as run_backup
+from api.checkpoints import CheckpointRefused, DirectoryStore, in_database, newest
+from api.cli.common import cli, err, fail, out, progress
+from api.integrity import state_decoder
+from api.migrate import migrate
+from api.restore import RestoreRefused
+from api.restore import restore as run_restore
+from api.roles import Check, connections, inspect_service_role
+from api.runtime import Runtime, open_runtime, publish_current_key
 from api.settings import get_settings
+from api.signing import (
+    KeyStore,
+    SigningKeyError,
+    keyring_json,
+    public_key_b64,
+    published_keys,
+    trusted_keys,
+)
+from api.verification import verify_record
+from domain.errors import DomainError
+from domain.keys import PublishSigningKey, RetireSigningKey, signing_key_id
+
+keys_cli = typer.Typer(help="The keys the service signs events with.", no_args_is_help=True)
+
+KeysOption = Annotated[
+    Path | None,
+    typer.Option("--keys", help="A keyring written by `keys export`, to trust its keys."),
+]
 
 
-@cli.command()
+def _anchors(keyring: Path | None) -> dict[str, bytes]:
+    try:
+        return trusted_keys(KeyStore(get_settings().key_directory), keyring)
+    except SigningKeyError as exc:
+        raise fail(str(exc), 2) from None
+
+
+def _runtime() -> Runtime:
+    try:
+        return open_runtime(get_settings())
+    except SigningKeyError as exc:
+        raise fail(str(exc), 2) from None
+
+
 def verify(
     digest: Annotated[
         str | None, typer.Option("--digest", help="ID:HASH printed earlier by `digest`.")
     ] = None,
+    keys: KeysOption = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(help="Checkpoints kept outside the database (default: CHECKPOINT_DIR)."),
+    ] = None,
 ) -> None:
-    """Recompute the hash chain of the whole store; name the first broken position."""
+    """Prove the record: the hash chain, every event's signature, and the chain against every
+    signed checkpoint (in the database and outside it); exit 1 naming what does not prove."""
     settings = get_settings()
-    database = resolve(settings.database_url, settings.backoffice_home)
     try:
         expect = chain.Digest.parse(digest) if digest else None
     except ValueError as exc:
         raise fail(str(exc), 2) from None
+    anchors = _anchors(keys)
+    database = connections(settings).service
     with progress() as bar:
         task = bar.add_task("verifying", total=chain.total(database))
-        result = chain.verify(
-            database, expect=expect, progress=lambda n: bar.update(task, completed=n)
+        report = verify_record(
+            database,
+            anchors=anchors,
+            decode=state_decoder(settings.cipher_key),
+            store=DirectoryStore(checkpoints or settings.checkpoint_directory),
+            expect=expect,
+            progress=lambda n: bar.update(task, completed=n),
         )
-    if not result.intact:
-        raise fail(f"chain broken at notification id {result.broken_at}: {result.problem}")
-    head = result.head or chain.Digest(0, chain.GENESIS.hex())
-    out.print(f"intact: {result.count} events; head {head}")
+    for note in report.notes:
+        err.print(f"note: {note}")
+    if not report.intact:
+        for problem in report.problems[:50]:
+            err.print(f"[red]✗[/red] {problem}")
+        if len(report.problems) > 50:
+            err.print(f"… and {len(report.problems) - 50} more")
+        first = next((p for p in report.problems if p.notification_id), report.problems[0])
+        where = f"at notification id {first.notification_id}" if first.notification_id else ""
+        raise fail(f"record broken {where}: {first.text} ({len(report.problems)} problem(s))")
+    head = report.head or chain.Digest(0, chain.GENESIS.hex())
+    out.print(f"intact: {report.count} events; head {head}")
+    legacy = f"; {report.unsigned_prefix} recorded before signing began" * bool(
+        report.unsigned_prefix
+    )
+    out.print(f"signatures: {report.signed} valid, by {len(report.trusted)} trusted key(s){legacy}")
+    if report.newest_checkpoint is not None:
+        out.print(
+            f"checkpoints: {report.checkpoints_proven} proven; newest {report.newest_checkpoint}"
+        )
     if expect is not None:
         out.print(f"digest {expect} proven")
 
 
-@cli.command()
-def digest() -> None:
-    """Print the current (notification id, head hash) as ID:HASH."""
+def digest(
+    sign: Annotated[
+        bool,
+        typer.Option(help="Sign a checkpoint at the head, into the database and outside it."),
+    ] = False,
+) -> None:
+    """Print the current (notification id, head hash) as ID:HASH; with --sign, prove the rows
+    since the last checkpoint and record a signed checkpoint at the head."""
     settings = get_settings()
-    found = chain.digest(resolve(settings.database_url, settings.backoffice_home))
-    out.print(str(found) if found else f"0:{chain.GENESIS.hex()}")
+    if not sign:
+        found = chain.digest(connections(settings).service)
+        out.print(str(found) if found else f"0:{chain.GENESIS.hex()}")
+        return
+    runtime = _runtime()
+    try:
+        checkpoint = runtime.notary.take()
+    except CheckpointRefused as exc:
+        raise fail(str(exc)) from None
+    finally:
+        runtime.close()
+    if checkpoint is None:
+        out.print(f"0:{chain.GENESIS.hex()}")
+        return
+    out.print(f"{checkpoint.notification_id}:{checkpoint.chain_hash.hex()}")
+    err.print(
+        f"signed checkpoint {checkpoint} by key {checkpoint.key_id}, kept in the database and "
+        f"in {settings.checkpoint_directory}"
+    )
+
+
+def doctor() -> None:
+    """Check that the service's database role cannot rewrite the record, that the signing key
+    is in place and published, and that checkpoints are being kept; exit 1 if anything fails."""
+    settings = get_settings()
+    found = connections(settings)
+    checks = [
+        Check(
+            "the service and migrations log in as different roles",
+            found.service_role is not None,
+            "set MIGRATION_DATABASE_URL to the owner role" * (found.service_role is None),
+        ),
+        *inspect_service_role(found.service),
+    ]
+    keys = KeyStore(settings.key_directory)
+    try:
+        active = keys.active()
+        checks.append(Check(f"signing key {active.key_id} readable by this user only", True))
+        with found.service.connect() as conn:
+            published = conn.execute(
+                "SELECT 1 FROM backoffice_events WHERE originator_id = %s",
+                (signing_key_id(active.key_id),),
+            ).fetchone()
+        checks.append(Check("the signing key is published in the store", bool(published)))
+    except SigningKeyError as exc:
+        checks.append(Check("signing key in place", False, str(exc)))
+    directory = settings.checkpoint_directory
+    writable = os.access(directory if directory.exists() else directory.parent, os.W_OK)
+    checks.append(Check(f"checkpoints can be kept in {directory}", writable))
+    latest = newest(in_database(found.service))
+    checks.append(
+        Check(
+            "a signed checkpoint exists",
+            latest is not None,
+            str(latest) if latest else "run `backoffice digest --sign` or `serve`",
+        )
+    )
+    table = Table("", "check", "detail")
+    for c in checks:
+        table.add_row("[green]✓[/green]" if c.ok else "[red]✗[/red]", c.name, c.detail)
+    out.print(table)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """The keys published in the store, and which of them this host holds."""
+    runtime = _runtime()
+    try:
+        published = published_keys(runtime.app)
+        held = set(runtime.keys.key_ids())
+        current = runtime.keys.current_id()
+    finally:
+        runtime.close()
+    table = Table("key", "published at", "retired at", "here")
+    for k in published:
+        here = "current" if k["key_id"] == current else ("yes" if k["key_id"] in held else "")
+        table.add_row(k["key_id"], str(k["published_at"]), str(k["retired_at"] or ""), here)
+    out.print(table)
+
+
+@keys_cli.command("export")
+def keys_export(
+    out_file: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
+) -> None:
+    """Export the published public keys as a keyring, for auditors (`verify --keys`)."""
+    runtime = _runtime()
+    try:
+        text = keyring_json(published_keys(runtime.app))
+    finally:
+        runtime.close()
+    if out_file is None:
+        out.print(text, markup=False, highlight=False)
+    else:
+        out_file.write_text(text + "\n", encoding="utf-8")
+        err.print(f"keyring written to {out_file}")
+
+
+@keys_cli.command("rotate")
+def keys_rotate(
+    lost: Annotated[
+        bool,
+        typer.Option(help="The current key is lost: start a new one, published unendorsed."),
+    ] = False,
+) -> None:
+    """Create a new signing key, publish it in an event signed by the current key (so
+    auditors can follow the rotation), then sign everything new with it."""
+    settings = get_settings()
+    keys = KeyStore(settings.key_directory)
+    if lost:
+        keys.set_current(keys.create())
+        runtime = _runtime()
+        runtime.close()
+        out.print(f"new signing key {keys.current_id()} (not endorsed by an earlier key)")
+        return
+    runtime = _runtime()
+    try:
+        old = runtime.keys.active().key_id
+        new = keys.create()
+        public = KeyStore(settings.key_directory).public_keys()[new]
+        runtime.system(
+            PublishSigningKey(key_id=new, public_key=public_key_b64(public)),
+            f"key rotation: {old} endorses {new}",
+        )
+        keys.set_current(new)
+        publish_current_key(runtime, "signing key in use by this service")
+    except DomainError as exc:
+        raise fail(exc.message, 2) from None
+    finally:
+        runtime.close()
+    out.print(f"signing key {new} is current; {old} signs nothing new (retire it when unused)")
+
+
+@keys_cli.command("retire")
+def keys_retire(
+    key_id: Annotated[str, typer.Argument(help="e.g. ed25519:0123456789abcdef")],
+    reason: Annotated[str, typer.Option(help="Why (recorded).")],
+) -> None:
+    """Record that a key signs nothing from now on (verify refuses its later signatures)."""
+    runtime = _runtime()
+    try:
+        if key_id == runtime.keys.current_id():
+            raise fail("that key is current: rotate first", 2)
+        runtime.system(RetireSigningKey(key_id=key_id), reason)
+    except DomainError as exc:
+        raise fail(exc.message, 2) from None
+    finally:
+        runtime.close()
+    out.print(f"key {key_id} retired")
+
+
+def backup(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write (or resume).")],
+) -> None:
+    """Stream the record (events with hashes and signatures, idempotency rows, checkpoints,
+    public keys) into compressed segments with a manifest and a signed head checkpoint;
+    an interrupted backup run again resumes."""
+    runtime = _runtime()
+    try:
+        keys = published_keys(runtime.app)
+        with progress() as bar:
+            task = bar.add_task("backing up", total=None)
+            manifest = run_backup(
+                runtime.database,
+                out_dir,
+                keys=keys,
+                head_checkpoint=lambda position: runtime.notary.take(upto=position),
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except (BackupError, CheckpointRefused) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        runtime.close()
+    out.print(f"{manifest['events']} event(s) backed up to {out_dir}")
+    if manifest["head_checkpoint"]:
+        out.print(f"head checkpoint {manifest['head']['notification_id']} signed")
+
+
+def restore(
+    directory: Annotated[Path, typer.Argument(help="A backup written by `backup`.")],
+    keys: KeysOption = None,
+    trust_backup_keys: Annotated[
+        bool,
+        typer.Option(help="With no key of your own, trust the backup's first key on first use."),
+    ] = False,
+) -> None:
+    """Load a backup into an empty database, proving every row (chain, signature, the
+    database's own hash) and refusing at the first that does not; then rebuild every read
+    model."""
+    settings = get_settings()
+    anchors = _anchors(keys)
+    if not anchors and not trust_backup_keys:
+        raise fail("no trusted key: pass --keys, or --trust-backup-keys", 2)
+    found = connections(settings)
+    migrate(found.admin, service_role=found.service_role)
+    try:
+        with progress() as bar:
+            task = bar.add_task("restoring", total=None)
+            restored = run_restore(
+                found.admin,
+                directory,
+                anchors=anchors,
+                decode=state_decoder(settings.cipher_key),
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except RestoreRefused as exc:
+        raise fail(f"restore refused: {exc}") from None
+    out.print(
+        f"{restored.events} event(s) proven ({restored.inserted} loaded, {restored.signed} "
+        f"signed), {restored.checkpoints_proven} checkpoint(s) proven; head {restored.head}"
+    )
+    runtime = _runtime()
+    try:
+        with progress() as bar:
+            for name in runtime.runner.views:
+                task = bar.add_task(f"rebuilding {name}", total=restored.head)
+
+                def report(_name: str, position: int, head: int, t: TaskID = task) -> None:
+                    bar.update(t, completed=position, total=head)
+
+                runtime.runner.catch_up(name, report)
+    finally:
+        runtime.close()
+    out.print("read models rebuilt")
+
+
+cli.command()(verify)
+cli.command()(digest)
+cli.command()(doctor)
+cli.command()(backup)
+cli.command()(restore)
+cli.add_typer(keys_cli, name="keys")

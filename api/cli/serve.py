@@ -9,10 +9,10 @@ import typer
 from rich.progress import TaskID
 
 from api.cli.common import cli, err, open_configured, out, progress
-from api.database import resolve
 from api.demo import seed
 from api.graphiql.url import serve_banner
 from api.migrate import migrate as run_migrations
+from api.roles import connections
 from api.runtime import Runtime, adopt_configured_retention
 from api.settings import get_settings
 
@@ -20,10 +20,11 @@ from api.settings import get_settings
 @cli.command()
 def migrate() -> None:
     """Apply pending migrations (idempotent; safe to run concurrently)."""
-    settings = get_settings()
-    database = resolve(settings.database_url, settings.backoffice_home)
-    applied = run_migrations(database, lambda m: err.print(f"applying {m}"))
-    out.print(f"{len(applied)} migration(s) applied to {database.describe()}")
+    found = connections(get_settings())
+    applied = run_migrations(
+        found.admin, lambda m: err.print(f"applying {m}"), service_role=found.service_role
+    )
+    out.print(f"{len(applied)} migration(s) applied to {found.admin.describe()}")
 
 
 def _seed_with_progress(runtime: Runtime) -> str | None:
@@ -55,6 +56,7 @@ def serve(
 
     runtime = open_configured()
     out.print(f"database: {runtime.database.describe()}")
+    runtime.start_checkpoints()  # a signed checkpoint every CHECKPOINT_INTERVAL seconds
     adopt_configured_retention(runtime)
     token = None
     if demo:

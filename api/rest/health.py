@@ -60,6 +60,10 @@ def health_report(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
         runner_state.update(since=runner.outage.since.isoformat(), error=runner.outage.error)
         problems.append(f"projection runner reconnecting since {runner.outage.since.isoformat()}")
     report["runner"] = runner_state
+    # A refused checkpoint means the record no longer proves: as loud as a failed projection.
+    if runtime.checkpoints is not None and runtime.checkpoints.error is not None:
+        report["checkpoints"] = f"failing: {runtime.checkpoints.error}"
+        problems.append(f"checkpoints failing: {runtime.checkpoints.error}")
     if problems:
         report["error"] = "; ".join(problems)
     report["status"] = "failing" if problems else "ok"

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, authenticate, require
 from api.disclosures import record_disclosure
+from api.package_seal import SIGNATURE
 from api.reconstruction import Request as PackageRequest
 from api.reconstruction import Requester, build, sha256_file
 from api.report import ReportOptions
@@ -80,10 +81,11 @@ async def reconstruction(
                 options=options,
                 with_pdf=pdf,
                 roles=principal.roles,
+                seal=runtime.seal(),
             )
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for name in (*manifest["files"], "manifest.json"):
+                for name in (*manifest["files"], "manifest.json", SIGNATURE):
                     archive.write(out / name, name)
             record_disclosure(
                 runtime,

@@ -90,7 +90,7 @@ def test_verify_passes_then_names_the_byte_changed_behind_its_back(
         )
     code, output = invoke("verify")
     assert code == 0, output
-    assert "intact: 3 events" in output
+    assert "intact: 4 events" in output  # 3 and the signing key's publication
     with database.connect() as conn:
         conn.execute("SET session_replication_role = replica")
         conn.execute(
@@ -107,7 +107,7 @@ def test_a_digest_printed_earlier_is_proven_by_verify(settings: Settings, runtim
 
     run(runtime, RegisterStaff(staff_id=uuid.uuid4(), name="S", branch="SH01", roles=[Role.RISK]))
     code, digest = invoke("digest")
-    assert code == 0 and re.fullmatch(r"1:[0-9a-f]{64}\n", digest)
+    assert code == 0 and re.fullmatch(r"2:[0-9a-f]{64}\n", digest)  # 1: the key
     code, output = invoke("verify", "--digest", digest.strip())
     assert code == 0 and "proven" in output
     code, output = invoke("verify", "--digest", "1:" + "0" * 64)
@@ -222,7 +222,7 @@ def test_audit_export_writes_json_lines_for_the_filter(
     assert code == 0, output
     assert "3 event(s) written" in output
     lines = [json.loads(x) for x in out.read_text().splitlines()]
-    assert [x["notification_id"] for x in lines] == [1, 2, 3]
+    assert [x["notification_id"] for x in lines] == [2, 3, 4]  # 1: the signing key
     assert {x["fields"]["name"] for x in lines} == {"S0", "S1", "S2"}
 
 

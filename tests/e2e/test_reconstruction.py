@@ -187,7 +187,7 @@ def test_the_package_downloads_as_a_zip_for_audit_roles_only(
         response = client.get(url, headers={"Authorization": f"Bearer {regulator}"})
         assert response.status_code == 200
         archive = zipfile.ZipFile(io.BytesIO(response.content))
-        assert set(archive.namelist()) == {"manifest.json", *PACKAGE_FILES}
+        assert set(archive.namelist()) == {"manifest.json", "signature.json", *PACKAGE_FILES}
         manifest: dict[str, Any] = json.loads(archive.read("manifest.json"))
         assert manifest["requested_by"] == "证监会检查组"
         assert manifest["requester"]["via"] == "token"
