@@ -24,6 +24,8 @@ IGNORED: dict[str, str] = {
     "AccountNumberClaim.Claimed": "a uniqueness claim; the account number is on the client",
     "ExecutionClaim.Claimed": "a uniqueness claim; the execution is on the order's fill",
     "TokenClaim.Claimed": "a uniqueness claim; the token is on the staff member",
+    "ComplaintNumbering.Started": "a counter; the number is on the complaint",
+    "ComplaintNumbering.Issued": "a counter; the number is on the complaint",
 }
 
 
