@@ -228,9 +228,8 @@ def verify_package(directory: Path, database: Database | None) -> PackageCheck:
     checked = 0
     if database is not None and not problems:
         package = json.loads((directory / "package.json").read_text(encoding="utf-8"))
-        stored = {
-            e["notification_id"]: e["chain_hash"] for o in package["orders"] for e in o["lifecycle"]
-        }
+        records = [*package["orders"], *package.get("complaints", [])]
+        stored = {e["notification_id"]: e["chain_hash"] for o in records for e in o["lifecycle"]}
         with database.connect() as conn:
             rows = conn.execute(
                 "SELECT notification_id, chain_hash FROM backoffice_events"

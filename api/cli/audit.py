@@ -15,6 +15,7 @@ from api.database import resolve
 from api.reconstruction import Request
 from api.reconstruction import build as build_package
 from api.reconstruction import verify_package as check_package
+from api.reconstruction_complaints import build_complaint_package
 from api.settings import get_settings
 from domain.envelope import SYSTEM_ROLE
 from projections.audit import AuditFilter, check_filter
@@ -93,8 +94,13 @@ def reconstruct(
     received_from: Annotated[datetime | None, typer.Option("--from")] = None,
     received_to: Annotated[datetime | None, typer.Option("--to")] = None,
     branch: Annotated[str | None, typer.Option(help="With --from/--to: one branch.")] = None,
+    complaint: Annotated[UUID | None, typer.Option(help="One complaint's full history.")] = None,
 ) -> None:
     """Write a reconstruction package: package.json, report.html and manifest.json."""
+    if complaint is not None:
+        if order or client or received_from or received_to or branch:
+            raise fail("--complaint is asked for on its own", 2)
+        return reconstruct_complaint(complaint, out_dir)
     try:
         request = Request(
             order,
@@ -125,6 +131,29 @@ def reconstruct(
     finally:
         runtime.close()
     out.print(f"{manifest['orders']} order(s) reconstructed into {out_dir}")
+    out.print(f"chain head at export: {manifest['chain_head']}")
+
+
+def reconstruct_complaint(complaint_id: UUID, out_dir: Path) -> None:
+    """Write one complaint's reconstruction package."""
+    runtime = open_configured()
+    try:
+        runtime.runner.sync(runtime.runner.head())
+        with runtime.cursor() as curs:
+            manifest = build_complaint_package(
+                runtime.app,
+                runtime.database,
+                curs,
+                complaint_id,
+                f"{os_user()} (command line)",
+                out_dir,
+                runtime.clock(),
+            )
+    except LookupError as exc:
+        raise fail(str(exc.args[0]), 1) from None
+    finally:
+        runtime.close()
+    out.print(f"complaint {complaint_id} reconstructed into {out_dir}")
     out.print(f"chain head at export: {manifest['chain_head']}")
 
 
