@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from api.cli.common import err, fail, group, open_configured, os_user, out
 from domain.access import Role
@@ -52,18 +51,14 @@ def complaints_overdue(
     if not late:
         out.print(f"no complaint is overdue on {today}")
         return
-    table = Table("number", "branch", "status", "late stage", "due on", "days overdue", "owner")
+    # One line per late stage, tab-separated: a daily job's log stays greppable.
+    out.print("number\tbranch\tstatus\tlate stage\tdue on\tdays overdue\towner\tchased")
     for o in late:
-        table.add_row(
-            o.number,
-            o.branch,
-            o.status,
-            o.late_stage,
-            str(o.due_on),
-            str(o.days_overdue),
-            str(o.owner),
+        out.print(
+            f"{o.number}\t{o.branch}\t{o.status}\t{o.late_stage}\t{o.due_on}"
+            f"\t{o.days_overdue}\t{o.owner}\t{o.chased}",
+            highlight=False,
         )
-    out.print(table)
     err.print(f"{len(late)} late stage(s) on {today}" + (", chased" if chase else ""))
     raise typer.Exit(1)
 
@@ -88,12 +83,11 @@ def complaints_analysis(
     finally:
         runtime.close()
     rows = analysis_rows(found)
-    table = Table("dimension", "key", "month", "received", "chased", "replied", "called back")
+    out.print(f"complaints {found.period}: {found.starts_on} to {found.ends_on}")
+    out.print("dimension\tkey\treceived\tchased\treplied\tcalled back")
     for r in rows:
         if r[0] in analysis_model.DIMENSIONS or r[0] == "total":
-            table.add_row(*(str(v) for v in r[:7]))
-    out.print(f"complaints {found.period}: {found.starts_on} to {found.ends_on}")
-    out.print(table)
+            out.print("\t".join(str(v) for v in (r[0], r[1], *r[3:7])), highlight=False)
     out.print(f"reply timeliness: {found.reply_timeliness if found.reply_timeliness else '-'}")
     if out_file is not None:
         with out_file.open("w", newline="", encoding="utf-8") as f:
