@@ -216,19 +216,32 @@ class ComplaintQuery:
         "branch and month."
     )
     async def complaint_analysis(
-        self, info: Info[Context, None], period: Period, branch: BranchArg = None
+        self,
+        info: Info[Context, None],
+        period: Period,
+        branch: BranchArg = None,
+        min_position: MinPosition = None,
     ) -> ComplaintAnalysis:
         ctx = info.context
         scope = _scope(ctx, branch)
         tz = ctx.runtime.settings.branch_timezone
-        found = await read(ctx, lambda curs: analysis_model.analysis(curs, scope, period, tz))
+        found = await read(
+            ctx,
+            lambda curs: analysis_model.analysis(curs, scope, period, tz),
+            models=READ_MODELS,
+            min_position=min_position,
+        )
         return build(ComplaintAnalysis, found)
 
     @strawberry.field(description="The complaint deadline terms in force.")
-    async def complaint_deadlines(self, info: Info[Context, None]) -> ComplaintDeadlines:
+    async def complaint_deadlines(
+        self, info: Info[Context, None], min_position: MinPosition = None
+    ) -> ComplaintDeadlines:
         ctx = info.context
         _scope(ctx, None)
-        found = await read(ctx, queries.deadline_policy)
+        found = await read(
+            ctx, queries.deadline_policy, models=READ_MODELS, min_position=min_position
+        )
         if found is None:
             terms = k.DEFAULT_TERMS
             found = queries.DeadlinePolicyRow(
