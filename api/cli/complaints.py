@@ -51,13 +51,13 @@ def complaints_overdue(
     if not late:
         out.print(f"no complaint is overdue on {today}")
         return
-    # One line per late stage, tab-separated: a daily job's log stays greppable.
-    out.print("number\tbranch\tstatus\tlate stage\tdue on\tdays overdue\towner\tchased")
+    # One line per late stage, tab-separated (plain echo: rich would expand the tabs), so a
+    # daily job's log stays greppable and cuttable.
+    typer.echo("number\tbranch\tstatus\tlate stage\tdue on\tdays overdue\towner\tchased")
     for o in late:
-        out.print(
+        typer.echo(
             f"{o.number}\t{o.branch}\t{o.status}\t{o.late_stage}\t{o.due_on}"
-            f"\t{o.days_overdue}\t{o.owner}\t{o.chased}",
-            highlight=False,
+            f"\t{o.days_overdue}\t{o.owner}\t{o.chased}"
         )
     err.print(f"{len(late)} late stage(s) on {today}" + (", chased" if chase else ""))
     raise typer.Exit(1)
@@ -84,10 +84,10 @@ def complaints_analysis(
         runtime.close()
     rows = analysis_rows(found)
     out.print(f"complaints {found.period}: {found.starts_on} to {found.ends_on}")
-    out.print("dimension\tkey\treceived\tchased\treplied\tcalled back")
+    typer.echo("dimension\tkey\treceived\tchased\treplied\tcalled back")
     for r in rows:
         if r[0] in analysis_model.DIMENSIONS or r[0] == "total":
-            out.print("\t".join(str(v) for v in (r[0], r[1], *r[3:7])), highlight=False)
+            typer.echo("\t".join(str(v) for v in (r[0], r[1], *r[3:7])))
     out.print(f"reply timeliness: {found.reply_timeliness if found.reply_timeliness else '-'}")
     if out_file is not None:
         with out_file.open("w", newline="", encoding="utf-8") as f:
