@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from api.runtime import Runtime
 from domain import complaints as k
 from domain.complaints import Complaint, ComplaintNumbering, numbering_id
 from projections import complaint_queries as queries
+from projections import retention
 from projections.rebuild import BlueGreen
 from tests.conftest import run, staff
 
@@ -93,3 +94,21 @@ def test_a_rebuilt_complaint_model_equals_the_live_one(runtime: Runtime) -> None
     with runtime.cursor() as curs:
         after = queries.timeline(curs, cid), queries.by_number(curs, "SH01", "CP-202611-0001")
     assert after == before
+
+
+def test_a_complaint_is_kept_five_years_from_the_end_of_its_year_under_pboc_2007(
+    runtime: Runtime,
+) -> None:
+    runtime.clock = lambda: NOW
+    cid = uuid.uuid4()
+    run(runtime, receipt(cid), staff(runtime, "customer_service"))
+    runtime.runner.sync(runtime.runner.head())
+    with runtime.cursor() as curs:
+        lines = [
+            line
+            for line in retention.report(curs, ["pboc-2007"], "Asia/Shanghai")
+            if line.record_id == cid
+        ]
+    assert [(x.record_class, x.earliest_removal) for x in lines] == [
+        ("complaints", date(2032, 1, 1))
+    ]

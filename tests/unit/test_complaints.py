@@ -16,6 +16,7 @@ from domain.access import Role
 from domain.complaints import Complaint
 from domain.errors import Code, NotAllowed, ValidationError
 from domain.policy import Policy, TimePolicy
+from projections.complaints import evolve
 from tests.harness import Domain
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -524,3 +525,22 @@ def test_chasing_records_each_late_stage_and_is_refused_when_nothing_is_late(
         ("branch", date(2026, 11, 28)),
         ("reply", date(2026, 12, 8)),
     ]
+
+
+# -- the queue row ---------------------------------------------------------------------------
+
+
+def test_the_queue_row_follows_the_events_and_keeps_the_first_reply(desk: Desk) -> None:
+    cid = desk.replied()
+    desk.d.run(k.RecordComplaintFeedback(complaint_id=cid, satisfied=False), desk.service)
+    desk.d.later(days=1)
+    desk.d.run(k.ReopenComplaint(complaint_id=cid), desk.service, reason="仍不满意")
+    row = None
+    for position, event in enumerate(desk.d.events(cid), start=1):
+        row = evolve(row, event, position)
+    assert row is not None
+    assert (row.status, row.stage, row.reopened, row.version) == ("in_handling", "marketing", 1, 8)
+    assert (row.first_replied_on, row.replied_within_deadline) == (date(2026, 11, 23), True)
+    assert (row.stage_due_on, row.reply_due_on) == (date(2026, 12, 1), date(2026, 12, 9))
+    assert row.next_due_on == date(2026, 12, 1)
+    assert row.approved_resolution is None and row.first_responder == desk.service
