@@ -55,6 +55,14 @@ class Settings(BaseSettings):
         description="answer GraphQL introspection (switch off in production)",
     )
     cipher_key: str | None = Field(default=None, description="base64 AES key: encrypt events")
+    graphiql: bool = Field(
+        default=True, description="serve GraphiQL at GET /graphql; set false in production"
+    )
+    firm_name: str | None = Field(default=None, description="the firm, in report letterheads")
+    branch_names: str = Field(
+        default="", description="branch names for reports: SH01=上海某路证券营业部,BJ02=…"
+    )
+    report_locale: str = Field(default="zh-CN", description="default report language: zh-CN|en")
 
 
 @lru_cache(maxsize=1)

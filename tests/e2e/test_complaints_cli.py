@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import cli
+from api.report import pdf_unavailable
 from api.runtime import Runtime
 from api.settings import Settings
 from domain import complaints as k
@@ -114,7 +115,10 @@ def test_a_complaint_is_reconstructed_and_the_package_verifies(
 ) -> None:
     run(runtime, k.TakeComplaintIntoHandling(complaint_id=late), staff(runtime, "customer_service"))
     out = tmp_path / "pkg"
-    code, output = invoke("reconstruct", "--complaint", str(late), "--out", str(out))
+    code, output = invoke(
+        "reconstruct", "--complaint", str(late), "--requested-by", "王五，证监会上海监管局",
+        "--out", str(out), "--no-pdf",
+    )  # fmt: skip
     assert code == 0, output
     package = json.loads((out / "package.json").read_text(encoding="utf-8"))
     complaint = package["complaints"][0]
@@ -123,10 +127,11 @@ def test_a_complaint_is_reconstructed_and_the_package_verifies(
         "Complaint.TakenIntoHandling",
     ]
     assert complaint["deadline_policy_at_receipt"]["reply_days"] == 15
-    assert set(json.loads((out / "manifest.json").read_text())["files"]) == {
-        "package.json",
-        "report.html",
-    }
+    assert complaint["lifecycle"][0]["actor_roles_then"] == ["customer_service"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["files"]) == {"package.json", "report.html"}
+    assert manifest["requested_by"] == "王五，证监会上海监管局"
+    assert "CP-" in (out / "report.html").read_text(encoding="utf-8")
     code, output = invoke("verify-package", str(out))
     assert code == 0, output
     assert "2 event(s) found in the chain" in output
@@ -136,9 +141,25 @@ def test_a_complaint_is_reconstructed_and_the_package_verifies(
 
 
 def test_a_complaint_is_reconstructed_on_its_own(late: uuid.UUID, tmp_path: Path) -> None:
-    code, _ = invoke(
-        "reconstruct", "--complaint", str(late), "--order", str(late), "--out", str(tmp_path)
-    )
+    asked = ("--requested-by", "审计部", "--out", str(tmp_path), "--no-pdf")
+    code, _ = invoke("reconstruct", "--complaint", str(late), "--order", str(late), *asked)
     assert code == 2
-    code, output = invoke("reconstruct", "--complaint", str(uuid.uuid4()), "--out", str(tmp_path))
+    code, output = invoke("reconstruct", "--complaint", str(uuid.uuid4()), *asked)
     assert code == 1 and "not in the event store" in output
+
+
+def test_a_complaint_package_prints_its_report_to_pdf_where_it_can(
+    late: uuid.UUID, tmp_path: Path
+) -> None:
+    why_not = pdf_unavailable()
+    if why_not is not None:
+        pytest.skip(why_not)
+    out = tmp_path / "pkg"
+    code, output = invoke(
+        "reconstruct", "--complaint", str(late), "--requested-by", "Internal audit",
+        "--locale", "en", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, output
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    assert "Complaint reconstruction" in (out / "report.html").read_text(encoding="utf-8")
+    assert "report.pdf" in json.loads((out / "manifest.json").read_text())["files"]

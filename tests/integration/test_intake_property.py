@@ -180,12 +180,18 @@ def world(runtime: Runtime) -> list[uuid.UUID]:
     run(
         runtime,
         o.ReceiveOrder(
-            order_id=oid, client_id=cid, account_number="10000001", instrument_code="600519.SH",
-            side=o.Side.BUY, quantity=100, order_type=o.OrderType.LIMIT, channel=o.OrderChannel.PHONE,
+            order_id=oid,
+            client_id=cid,
+            account_number="10000001",
+            instrument_code="600519.SH",
+            side=o.Side.BUY,
+            quantity=100,
+            order_type=o.OrderType.LIMIT,
+            channel=o.OrderChannel.PHONE,
             limit_price=Decimal("1700"),
         ),
         manager,
-    )  # fmt: skip
+    )
     run(runtime, o.ReviewOrder(order_id=oid), trader)
     return [manager, trader, cid, oid]
 
