@@ -544,3 +544,29 @@ def test_the_queue_row_follows_the_events_and_keeps_the_first_reply(desk: Desk) 
     assert (row.stage_due_on, row.reply_due_on) == (date(2026, 12, 1), date(2026, 12, 9))
     assert row.next_due_on == date(2026, 12, 1)
     assert row.approved_resolution is None and row.first_responder == desk.service
+
+
+# -- numbers under a race --------------------------------------------------------------------
+
+
+def test_a_receipt_that_loses_the_race_for_a_number_is_decided_again_and_takes_the_next(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, rival = desk.d.app, uuid.uuid4()
+    save = app.save
+    raced: list[bool] = []
+
+    def racing_save(*aggregates: Any, **kwargs: Any) -> Any:
+        if not raced:  # a colleague's receipt is saved between our decision and our save
+            raced.append(True)
+            desk.d.run(receipt(complaint_id=rival), desk.colleague)
+        return save(*aggregates, **kwargs)
+
+    monkeypatch.setattr(app, "save", racing_save)
+    mine = desk.receive()
+    assert (desk.state(rival).number, desk.state(mine).number) == (
+        "CP-202611-0001",
+        "CP-202611-0002",
+    )
+    counter = desk.d.events(k.numbering_id("SH01", "202611"))
+    assert [e.originator_version for e in counter] == [1, 2, 3]
