@@ -14,6 +14,7 @@ from api.graphiql.web import assets as graphiql_assets
 from api.graphql.context import Context
 from api.graphql.schema import schema_for
 from api.limits import BodyLimit, RateLimiter
+from api.outage import install as answer_503_in_outages
 from api.rest.audit import router as audit_router
 from api.rest.health import metrics_registry
 from api.rest.health import router as health_router
@@ -50,6 +51,7 @@ def create_app(runtime: Runtime, *, run_projections: bool = True) -> FastAPI:
     settings = runtime.settings
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    answer_503_in_outages(app)
     app.state.metrics = metrics_registry(runtime)
     app.include_router(
         GraphQLWithIDE(

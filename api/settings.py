@@ -25,7 +25,17 @@ class Settings(BaseSettings):
         default=5.0, description="seconds a query with minPosition waits for the projections"
     )
     projection_batch_size: int = 500
+    projection_retry_max: float = Field(
+        default=15.0,
+        gt=0,
+        description="longest wait (s) between the projection runner's reconnection attempts",
+    )
     pool_size: int = 5
+    pool_timeout: int = Field(
+        default=5,
+        ge=1,
+        description="seconds a request waits for a database connection before answering 503",
+    )
     backdate_days: int = Field(
         default=0,
         ge=0,

@@ -20,9 +20,12 @@ from api.app import create_app
 from api.cli import cli
 from api.database import Database
 from api.report import pdf_unavailable
-from api.runtime import Runtime, system_command
+from api.runtime import Runtime
 from api.settings import Settings
-from tests.conftest import add_staff, command, onboard
+from domain.clients import AssessRisk, RiskLevel
+from domain.instruments import Board, ProductRisk, UpsertInstrument
+from domain.orders import OrderChannel, OrderType, ReceiveOrder, RecordFill, ReviewOrder, Side
+from tests.conftest import add_staff, onboard, run, staff
 from tests.e2e.report_orders import demo_like_order
 
 runner = CliRunner()
@@ -35,42 +38,53 @@ PACKAGE_FILES = ("package.json", "report.html") + (
 @pytest.fixture
 def order_id(runtime: Runtime, settings: Settings) -> uuid.UUID:
     """An order taken at C3 and filled; the client is reassessed at C5 afterwards."""
-    runtime.app.upsert_instrument(
-        system_command(runtime, "test"),
-        code="600519.SH",
-        name="贵州茅台",
-        board="main",
-        risk_level="R3",
-        board_lot=100,
+    runtime.system(
+        UpsertInstrument(
+            code="600519.SH",
+            name="贵州茅台",
+            board=Board.MAIN,
+            risk_level=ProductRisk.R3,
+            board_lot=100,
+        ),
+        "test",
     )
     manager = add_staff(runtime, "李娜", "SH01", ["account_manager"])[0].staff_id
+    trader = staff(runtime, "trader")
     client_id = onboard(runtime, manager, "10000001")
     oid = uuid.uuid4()
-    taken_at = datetime.now(UTC) - timedelta(seconds=2)
-    runtime.app.receive_order(
-        command({"account_manager"}),
-        order_id=oid,
-        client_id=client_id,
-        account_number="10000001",
-        instrument_code="600519.SH",
-        side="buy",
-        quantity=100,
-        order_type="limit",
-        limit_price=Decimal("1500"),
-        channel="counter",
-        received_at=taken_at,
+    run(
+        runtime,
+        ReceiveOrder(
+            order_id=oid,
+            client_id=client_id,
+            account_number="10000001",
+            instrument_code="600519.SH",
+            side=Side.BUY,
+            quantity=100,
+            order_type=OrderType.LIMIT,
+            limit_price=Decimal("1500"),
+            channel=OrderChannel.COUNTER,
+            received_at=datetime.now(UTC),  # not before the account was opened, just now
+        ),
+        manager,
     )
-    runtime.app.review_order(command({"trader"}), order_id=oid)
-    runtime.app.record_fill(
-        command({"trader"}),
-        order_id=oid,
-        execution_id="EXE-1",
-        quantity=100,
-        price=Decimal("1499.9"),
-        executed_at=datetime.now(UTC),
+    run(runtime, ReviewOrder(order_id=oid), trader)
+    run(
+        runtime,
+        RecordFill(
+            order_id=oid,
+            execution_id="EXE-1",
+            quantity=100,
+            price=Decimal("1499.9"),
+            executed_at=datetime.now(UTC),
+        ),
+        trader,
     )
-    runtime.app.assess_risk(
-        command({"account_manager"}, reason="annual review"), client_id=client_id, level="C5"
+    run(
+        runtime,
+        AssessRisk(client_id=client_id, level=RiskLevel.C5),
+        manager,
+        reason="annual review",
     )
     runtime.runner.sync(runtime.runner.head())
     return oid

@@ -12,16 +12,6 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
-from domain.identity import DocumentType
-from domain.suitability import (
-    MANUAL_CODES,
-    AbnormalRule,
-    ClientFacts,
-    InstrumentFacts,
-    OrderTerms,
-    ReasonCode,
-    review_checks,
-)
 
 from api.report import labels as L
 from api.report.details import translate_detail
@@ -29,10 +19,20 @@ from api.report.i18n import LOCALE_DIR, UnknownLocale, normalize, translations
 from api.report.options import ReportOptions, parse_branch_names
 from api.report.render import css_string, page_counter_content
 from api.report.view import Formatter
+from domain.access import Role
 from domain.clients import AgreementType, ClientStatus, ClientType, InvestorClass, SourceChannel
+from domain.clients.identity import DocumentType
 from domain.instruments import Board, InstrumentStatus
-from domain.orders import CANCEL_CAUSES, CHANNELS, ORDER_TYPES, SIDES, FlagStatus, Order
-from domain.staff import Role
+from domain.orders import CancelCause, FlagStatus, Order, OrderChannel, OrderType, Side
+from domain.orders.suitability import (
+    AbnormalRule,
+    ClientFacts,
+    InstrumentFacts,
+    OrderTerms,
+    ReasonCode,
+    ReviewerCode,
+    review_checks,
+)
 
 REPORT_DIR = Path(__file__).resolve().parents[2] / "api" / "report"
 PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")
@@ -67,7 +67,7 @@ def test_translations_keep_the_placeholders_of_their_message() -> None:
 @pytest.mark.parametrize(
     ("codes", "table"),
     [
-        ([c.value for c in ReasonCode if c not in MANUAL_CODES], L.CHECKS),
+        ([c.value for c in ReasonCode if c.value not in set(ReviewerCode)], L.CHECKS),
         ([c.value for c in ReasonCode], L.REJECTION_REASONS),
         ([r.value for r in AbnormalRule], L.ABNORMAL_RULES),
         ([r.value for r in Role] + ["system"], L.ROLES),
@@ -80,10 +80,10 @@ def test_translations_keep_the_placeholders_of_their_message() -> None:
         ([c.value for c in InvestorClass], L.INVESTOR_CLASSES),
         ([a.value for a in AgreementType], L.AGREEMENTS),
         ([s.value for s in SourceChannel], L.SOURCE_CHANNELS),
-        (list(SIDES), L.SIDES),
-        (list(ORDER_TYPES), L.ORDER_TYPES),
-        (list(CHANNELS), L.CHANNELS),
-        (list(CANCEL_CAUSES), L.CANCEL_CAUSES),
+        ([v.value for v in Side], L.SIDES),
+        ([v.value for v in OrderType], L.ORDER_TYPES),
+        ([v.value for v in OrderChannel], L.CHANNELS),
+        ([v.value for v in CancelCause], L.CANCEL_CAUSES),
     ],
 )
 def test_every_stored_code_has_a_label(codes: list[str], table: dict[str, str]) -> None:
