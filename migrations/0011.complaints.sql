@@ -1,4 +1,4 @@
--- depends: 0009.four-eyes-roles
+-- depends: 0010.projection-incidents
 
 -- The complaint queue (projections/complaints.py): one row per complaint.
 CREATE TABLE complaints (
