@@ -218,10 +218,6 @@ def build(
         "generated_at": plain(now),
         "orders": orders,
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "package.json").write_text(
-        json.dumps(package, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
-    )
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "request": request.describe(),
@@ -236,9 +232,27 @@ def build(
         },
         "chain_head": None if head is None else str(head),
     }
-    html = render_html(
-        package, manifest | {"package_sha256": sha256_file(out_dir / "package.json")}, options
+    return write_package(
+        out_dir, package, manifest, lambda m: render_html(package, m, options), with_pdf, seal
     )
+
+
+def write_package(
+    out_dir: Path,
+    package: dict[str, Any],
+    manifest: dict[str, Any],
+    render: Callable[[dict[str, Any]], str],
+    with_pdf: bool,
+    seal: Seal | None,
+) -> dict[str, Any]:
+    """Write any package (orders or a complaint): package.json, the report ``render`` makes
+    from the manifest (as report.html, and report.pdf unless not wanted or not printable
+    here), manifest.json with each file's SHA-256 and, with a ``seal``, signature.json."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "package.json").write_text(
+        json.dumps(package, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
+    )
+    html = render(manifest | {"package_sha256": sha256_file(out_dir / "package.json")})
     (out_dir / "report.html").write_text(html, encoding="utf-8")
     pdf = out_dir / "report.pdf"
     why_not = pdf_unavailable() if with_pdf else None
@@ -296,9 +310,8 @@ def verify_package(
     checked = 0
     if database is not None and not problems:
         package = json.loads((directory / "package.json").read_text(encoding="utf-8"))
-        stored = {
-            e["notification_id"]: e["chain_hash"] for o in package["orders"] for e in o["lifecycle"]
-        }
+        records = [*package["orders"], *package.get("complaints", [])]
+        stored = {e["notification_id"]: e["chain_hash"] for o in records for e in o["lifecycle"]}
         with database.connect() as conn:
             rows = conn.execute(
                 "SELECT notification_id, chain_hash FROM backoffice_events"

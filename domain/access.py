@@ -43,6 +43,10 @@ class Permission(StrEnum):
     MANAGE_RETENTION = "manage_retention"
     LEGAL_HOLD = "legal_hold"
     MANAGE_SIGNING_KEYS = "manage_signing_keys"
+    HANDLE_COMPLAINTS = "handle_complaints"
+    APPROVE_COMPLAINTS = "approve_complaints"
+    VIEW_COMPLAINTS = "view_complaints"
+    SET_COMPLAINT_DEADLINES = "set_complaint_deadlines"
 
 
 _GRANTS: dict[Permission, frozenset[str]] = {
@@ -80,6 +84,17 @@ _GRANTS: dict[Permission, frozenset[str]] = {
     Permission.LEGAL_HOLD: frozenset({Role.HEAD_OFFICE, Role.AUDITOR, Role.REGULATOR}),
     # Keys are published and retired by the operator's command line (the system actor).
     Permission.MANAGE_SIGNING_KEYS: frozenset({Role.ADMIN}),
+    # Customer service receives and works complaints; marketing analyses and assigns them;
+    # the branch manager may work one too (and is the one who transfers an absent owner's).
+    Permission.HANDLE_COMPLAINTS: frozenset(
+        {Role.CUSTOMER_SERVICE, Role.MARKETING, Role.BRANCH_MANAGER}
+    ),
+    # The manager in charge approves or returns resolutions and chases late stages.
+    Permission.APPROVE_COMPLAINTS: frozenset({Role.BRANCH_MANAGER}),
+    # Like clients and orders, every role of the branch reads its complaints; auditors,
+    # regulators and head office read every branch's.
+    Permission.VIEW_COMPLAINTS: frozenset(Role),
+    Permission.SET_COMPLAINT_DEADLINES: frozenset({Role.HEAD_OFFICE}),
 }
 
 

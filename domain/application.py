@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 # Every record kind registers its commands and event topics when its package is imported.
 import domain.clients
+import domain.complaints
 import domain.disclosures
 import domain.instruments
 import domain.keys
@@ -132,6 +133,10 @@ def _checked(context: CommandContext) -> CommandContext:
     )
 
 
+class _LostRace(Exception):
+    """A save lost to a concurrent command; the command may be decided again."""
+
+
 class BackOffice(Application[UUID]):
     """Every command of the back office. Its events go to ``backoffice_events``."""
 
@@ -154,8 +159,11 @@ class BackOffice(Application[UUID]):
 
     # -- the pipeline -------------------------------------------------------------------------
 
-    def execute(self, command: Command, context: CommandContext) -> CommandResult:
-        """Run one command as ``context.actor``; expected refusals are DomainErrors."""
+    def execute(
+        self, command: Command, context: CommandContext, *, _attempt: int = 0
+    ) -> CommandResult:
+        """Run one command as ``context.actor``; expected refusals are DomainErrors. A save
+        that lost a race is decided again (``_attempt``) when the command allows it."""
         spec = command.spec
         command = intake(command)
         context = _checked(context)
@@ -180,7 +188,12 @@ class BackOffice(Application[UUID]):
         else:
             aggregates = list(decided)
         aggregates += decision.also
-        return self._save(spec, context, printed, aggregates)
+        # A caller who named the version they expect gets the conflict, never a retry.
+        retry = _attempt < spec.retries and context.expected_version is None
+        try:
+            return self._save(spec, context, printed, aggregates, retry=retry)
+        except _LostRace:
+            return self.execute(command, context, _attempt=_attempt + 1)
 
     def actor(self, context: CommandContext) -> Actor:
         """The actor's roles and branch now: the system actor, or an active staff member."""
@@ -247,6 +260,8 @@ class BackOffice(Application[UUID]):
         context: CommandContext,
         printed: str,
         aggregates: Sequence[Aggregate],
+        *,
+        retry: bool = False,
     ) -> CommandResult:
         aggregate = aggregates[0]
         if not any(a.pending_events for a in aggregates):
@@ -269,6 +284,8 @@ class BackOffice(Application[UUID]):
             replayed = self._replay(context, spec, printed)
             if replayed is not None:
                 return replayed
+            if retry:
+                raise _LostRace from None
             for other in aggregates[1:]:
                 if other.version == 1 and self.exists(other.id):
                     raise ValidationError(

@@ -161,6 +161,8 @@ class CommandSpec:
     target_field: str | None
     reason_required: bool
     summary: str
+    #: How many times a save that lost a race is decided again on the store's new state.
+    retries: int = 0
 
     @property
     def creates(self) -> bool:
@@ -190,13 +192,16 @@ def command(
     about: type[Aggregate] | None = None,
     target: str | None = None,
     reason: bool = False,
+    retries: int = 0,
 ) -> Callable[[C], C]:
     """Make a command class a frozen keyword-only dataclass and register it under ``name``.
 
     ``name`` is stored with idempotency keys: never change it once a command was run.
     ``about``: the aggregate an existing-record command loads (its id in the field ``target``,
     by default ``<about>_id``); without it the command creates records. ``reason``: the
-    command needs a human reason.
+    command needs a human reason. ``retries``: a save that lost a race to a concurrent
+    command (the store's primary key) is decided again, up to this many times, on what the
+    winner stored — for records every command of a kind advances, like a counter.
     """
 
     def register(cls: C) -> C:
@@ -216,6 +221,7 @@ def command(
             target_field=target_field,
             reason_required=reason,
             summary=inspect.cleandoc(cls.__doc__ or ""),
+            retries=retries,
         )
         data_cls.spec = spec
         REGISTRY[name] = spec

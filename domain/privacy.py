@@ -36,6 +36,8 @@ PERSONAL: dict[str, Mask] = {
     "birth_date": Mask.NONE,
     # Free text naming a third party (often with their ID and phone): shown whole or not at all.
     "acting_person": Mask.HIDDEN,
+    # Where a complaint's reply goes (a phone, an e-mail or an address).
+    "complainant_contact": Mask.LAST_FOUR,
 }
 #: Names: hidden (but the initial) only for a client whose processing is restricted.
 NAMES: dict[str, Mask] = {

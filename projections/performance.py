@@ -15,6 +15,7 @@ from psycopg.rows import DictRow
 
 from domain.clients.identity import DocumentType
 from projections.base import col
+from projections.complaint_queries import reply_timeliness
 
 #: At most this share of individual clients may be on documents other than the 18-digit ID.
 NON_RESIDENT_ID_LIMIT = Decimal("0.03")
@@ -68,6 +69,9 @@ class BranchPerformance:
         "Mean minutes from the last fill to feedback."
     )
     flagged_orders: int = col("Orders flagged to risk management.")
+    complaint_reply_timeliness: Decimal | None = col(
+        "Complaints first replied in the period within their deadline ÷ those replied."
+    )
 
 
 def branch_performance(
@@ -119,6 +123,7 @@ def branch_performance(
         average_minutes_to_review=minutes(o.get("to_review")),
         average_minutes_to_feedback=minutes(o.get("to_feedback")),
         flagged_orders=int(o.get("flagged") or 0),
+        complaint_reply_timeliness=reply_timeliness(curs, branch, start, end),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.audit import AuditModel
 from projections.base import ReadModel
 from projections.clients import ClientModel
+from projections.complaints import ComplaintModel
 from projections.instruments import InstrumentModel
 from projections.orders import OrderModel
 from projections.retention import RetentionModel
@@ -20,4 +21,5 @@ def all_models() -> list[ReadModel]:
         OrderModel(),
         AuditModel(),
         RetentionModel(),
+        ComplaintModel(),
     ]

@@ -172,6 +172,15 @@ def report(curs: Cursor[DictRow], presets: list[str], timezone: str) -> Iterator
             None,
             o["id"] in holds or o["client_id"] in holds,
         )
+    curs.execute("SELECT id, client_id, received_on FROM complaints ORDER BY received_on, id")
+    for cp in curs.fetchall():
+        yield line(
+            cp["id"],
+            RecordClass.COMPLAINTS,
+            cp["received_on"],
+            None,
+            cp["id"] in holds or cp["client_id"] in holds,
+        )
     curs.execute("SELECT id, registered_at, deactivated_at FROM staff ORDER BY id")
     for s in curs.fetchall():
         yield line(

@@ -15,6 +15,7 @@ from api.disclosures import record_disclosure
 from api.reconstruction import Request, Requester, sha256_file
 from api.reconstruction import build as build_package
 from api.reconstruction import verify_package as check_package
+from api.reconstruction_complaints import build_complaint_package
 from api.report import ReportOptions
 from api.roles import connections
 from api.settings import get_settings
@@ -134,39 +135,62 @@ def reconstruct(
     pdf: Annotated[
         bool, typer.Option(help="Also print report.pdf (about 0.3 s a page; off for big periods).")
     ] = True,
+    complaint: Annotated[UUID | None, typer.Option(help="One complaint's full history.")] = None,
 ) -> None:
     """Write a reconstruction package: package.json, report.html, report.pdf, manifest.json."""
     if not requested_by.strip():
         raise fail("say who asked for the package: --requested-by 'NAME, AUTHORITY'", 2)
+    if complaint is not None and (order or client or received_from or received_to or branch):
+        raise fail("--complaint is asked for on its own", 2)
     try:
         options = ReportOptions.from_settings(get_settings(), locale)
-        request = Request(
-            order,
-            client,
-            _utc(received_from),
-            _utc(received_to),
-            branch.upper() if branch else None,
+        request = (
+            None
+            if complaint is not None
+            else Request(
+                order,
+                client,
+                _utc(received_from),
+                _utc(received_to),
+                branch.upper() if branch else None,
+            )
         )
     except ValueError as exc:
         raise fail(str(exc), 2) from None
     runtime = open_configured()
     try:
         runtime.runner.sync(runtime.runner.head())
+        requester = Requester(requested_by.strip(), "command line", operator=os_user())
         with progress() as bar, runtime.cursor() as curs:
             task = bar.add_task("reconstructing", total=None)
-            manifest = build_package(
-                runtime.app,
-                runtime.database,
-                curs,
-                request,
-                Requester(requested_by.strip(), "command line", operator=os_user()),
-                out_dir,
-                runtime.clock(),
-                lambda n, total: bar.update(task, completed=n, total=total),
-                options,
-                with_pdf=pdf,
-                seal=runtime.seal(),
-            )
+            if complaint is not None:
+                manifest = build_complaint_package(
+                    runtime.app,
+                    runtime.database,
+                    curs,
+                    complaint,
+                    requester,
+                    out_dir,
+                    runtime.clock(),
+                    options,
+                    with_pdf=pdf,
+                    seal=runtime.seal(),
+                )
+            else:
+                assert request is not None  # asked for unless a complaint is
+                manifest = build_package(
+                    runtime.app,
+                    runtime.database,
+                    curs,
+                    request,
+                    requester,
+                    out_dir,
+                    runtime.clock(),
+                    lambda n, total: bar.update(task, completed=n, total=total),
+                    options,
+                    with_pdf=pdf,
+                    seal=runtime.seal(),
+                )
         record_disclosure(
             runtime,
             SYSTEM_ACTOR,
@@ -175,7 +199,7 @@ def reconstruct(
             requested_by=requested_by.strip(),
             request=manifest["request"],
             digest=sha256_file(out_dir / "manifest.json"),
-            records=manifest["orders"],
+            records=manifest["orders"] + manifest.get("complaints", 0),
             personal_data=True,
         )
     except LookupError as exc:
@@ -184,7 +208,10 @@ def reconstruct(
         raise fail(f"the package was not recorded as a disclosure: {exc.message}", 2) from None
     finally:
         runtime.close()
-    out.print(f"{manifest['orders']} order(s) reconstructed into {out_dir}")
+    if complaint is not None:
+        out.print(f"complaint {complaint} reconstructed into {out_dir}")
+    else:
+        out.print(f"{manifest['orders']} order(s) reconstructed into {out_dir}")
     out.print(f"chain head at export: {manifest['chain_head']}")
     if "report_pdf_missing" in manifest:
         err.print(f"[yellow]report.pdf not written:[/yellow] {manifest['report_pdf_missing']}")

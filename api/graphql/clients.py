@@ -19,6 +19,7 @@ from api.graphql.common import (
     read,
     visible_branch,
 )
+from api.graphql.complaints import Complaint, of_client
 from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
 from domain import clients as c
@@ -37,6 +38,10 @@ class ClientLinks:
     @strawberry.field(description="Events recorded for this client (its version).")
     def event_count(self) -> int:
         return int(self.version)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The client's complaints, newest first.")
+    async def complaints(self, info: Info[Context, None]) -> list[Complaint]:
+        return await of_client(info.context, self.id)  # type: ignore[attr-defined]
 
 
 Client = object_type(model.ClientRow, "Client", base=ClientLinks)

@@ -20,6 +20,14 @@ from domain.clients import (
     SourceChannel,
 )
 from domain.clients.identity import DocumentType
+from domain.complaints import (
+    ComplaintCategory,
+    ComplaintCause,
+    ComplaintChannel,
+    ComplaintStage,
+    ComplaintStatus,
+    ResponsibleDepartment,
+)
 from domain.errors import Code
 from domain.instruments import Board, InstrumentStatus, ProductRisk
 from domain.orders import (
@@ -57,6 +65,12 @@ VOCABULARIES: list[type[Enum]] = [
     ReviewerCode,
     AbnormalRule,
     RecordClass,
+    ComplaintChannel,
+    ComplaintCategory,
+    ComplaintCause,
+    ResponsibleDepartment,
+    ComplaintStatus,
+    ComplaintStage,
 ]
 
 for vocabulary in VOCABULARIES:

@@ -26,6 +26,7 @@ from strawberry.types import ExecutionContext
 from api.graphql.audit import AuditQuery
 from api.graphql.clients import ClientMutation, ClientQuery
 from api.graphql.common import QueryError
+from api.graphql.complaints import ComplaintMutation, ComplaintQuery
 from api.graphql.context import Context
 from api.graphql.instruments import InstrumentQuery
 from api.graphql.orders import OrderMutation, OrderQuery
@@ -51,12 +52,13 @@ class Query(
     AuditQuery,
     PerformanceQuery,
     RetentionQuery,
+    ComplaintQuery,
 ):
     pass
 
 
 @strawberry.type(description="What you can record: every mutation is one command.")
-class Mutation(StaffMutation, ClientMutation, OrderMutation, RetentionMutation):
+class Mutation(StaffMutation, ClientMutation, OrderMutation, RetentionMutation, ComplaintMutation):
     pass
 
 

@@ -18,6 +18,7 @@ from api.disclosures import record_disclosure
 from api.package_seal import SIGNATURE
 from api.reconstruction import Request as PackageRequest
 from api.reconstruction import Requester, build, sha256_file
+from api.reconstruction_complaints import build_complaint_package
 from api.report import ReportOptions
 from api.rest.params import aware, only
 from api.runtime import Runtime
@@ -33,7 +34,9 @@ router = APIRouter(prefix="/audit", tags=["audit"])
     "/reconstructions",
     response_class=Response,
     dependencies=[
-        Depends(only("order", "client", "from", "to", "branch", "locale", "pdf", "reason"))
+        Depends(
+            only("order", "client", "complaint", "from", "to", "branch", "locale", "pdf", "reason")
+        )
     ],
 )
 async def reconstruction(
@@ -47,19 +50,26 @@ async def reconstruction(
     locale: str | None = None,
     pdf: bool = True,
     reason: str = Query(..., description="Why (the request's reference): recorded."),
+    complaint: UUID | None = Query(None, description="One complaint's full history, alone."),
 ) -> Response:
-    """A zip of package.json, report.html, report.pdf and manifest.json for the orders asked
-    for; the requester is the signed-in staff member."""
+    """A zip of package.json, report.html, report.pdf, manifest.json and signature.json for
+    the orders (or the complaint) asked for; the requester is the signed-in staff member."""
     require(principal, Permission.AUDIT)
     runtime: Runtime = request.app.state.runtime
     try:
         options = ReportOptions.from_settings(runtime.settings, locale)
-        asked = PackageRequest(
-            order,
-            client,
-            aware(request, received_from),
-            aware(request, received_to),
-            branch.upper() if branch else None,
+        if complaint is not None and (order or client or received_from or received_to or branch):
+            raise ValueError("a complaint is asked for on its own")
+        asked = (
+            None
+            if complaint is not None
+            else PackageRequest(
+                order,
+                client,
+                aware(request, received_from),
+                aware(request, received_to),
+                branch.upper() if branch else None,
+            )
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
@@ -70,19 +80,35 @@ async def reconstruction(
     def make() -> bytes:
         with tempfile.TemporaryDirectory() as tmp, runtime.cursor() as curs:
             out = Path(tmp)
-            manifest = build(
-                runtime.app,
-                runtime.database,
-                curs,
-                asked,
-                requester,
-                out,
-                runtime.clock(),
-                options=options,
-                with_pdf=pdf,
-                roles=principal.roles,
-                seal=runtime.seal(),
-            )
+            if complaint is not None:
+                manifest = build_complaint_package(
+                    runtime.app,
+                    runtime.database,
+                    curs,
+                    complaint,
+                    requester,
+                    out,
+                    runtime.clock(),
+                    options,
+                    with_pdf=pdf,
+                    roles=principal.roles,
+                    seal=runtime.seal(),
+                )
+            else:
+                assert asked is not None  # asked for unless a complaint is
+                manifest = build(
+                    runtime.app,
+                    runtime.database,
+                    curs,
+                    asked,
+                    requester,
+                    out,
+                    runtime.clock(),
+                    options=options,
+                    with_pdf=pdf,
+                    roles=principal.roles,
+                    seal=runtime.seal(),
+                )
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for name in (*manifest["files"], "manifest.json", SIGNATURE):
@@ -95,7 +121,7 @@ async def reconstruction(
                 requested_by=principal.name,
                 request=manifest["request"],
                 digest=sha256_file(out / "manifest.json"),
-                records=manifest["orders"],
+                records=manifest["orders"] + manifest.get("complaints", 0),
                 personal_data=visibility(principal.roles).personal,
             )
             return buffer.getvalue()

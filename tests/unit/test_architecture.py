@@ -27,6 +27,8 @@ IGNORED: dict[str, str] = {
     "Disclosure.Made": "the audit trail (which reads every event) lists every disclosure",
     "SigningKey.Published": "verify reads the keys from the event store itself",
     "SigningKey.Retired": "verify reads the keys from the event store itself",
+    "ComplaintNumbering.Started": "a counter; the number is on the complaint",
+    "ComplaintNumbering.Issued": "a counter; the number is on the complaint",
 }
 
 
