@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from api.audit import export_lines
 from api.auth import Principal, authenticate, require
+from api.clocks import Clock
 from api.rest.params import aware, only
 from api.runtime import Runtime
 from domain.access import Permission
@@ -19,7 +20,16 @@ from projections.audit import AuditFilter, check_filter
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-_PARAMS = ("event_type", "aggregate_type", "actor", "branch", "from", "to", "aggregate_id")
+_PARAMS = (
+    "event_type",
+    "aggregate_type",
+    "actor",
+    "branch",
+    "from",
+    "to",
+    "clock",
+    "aggregate_id",
+)
 
 
 @router.get(
@@ -32,21 +42,34 @@ def audit_events(
     aggregate_type: str | None = Query(None, description="e.g. Client"),
     actor: UUID | None = None,
     branch: str | None = None,
-    recorded_from: datetime | None = Query(None, alias="from"),
-    recorded_to: datetime | None = Query(None, alias="to"),
+    start: datetime | None = Query(
+        None, alias="from", description="At or after this time, by `clock` (no zone: branch's)."
+    ),
+    end: datetime | None = Query(
+        None, alias="to", description="Before this time, by `clock` (no zone: branch's)."
+    ),
+    clock: Clock = Query(
+        Clock.RECORDED,
+        description="Which time from/to compare: recorded (when the store recorded the event) "
+        "or business (the time its command gave).",
+    ),
     aggregate_id: UUID | None = None,
 ) -> StreamingResponse:
     """Stream the audit trail, filtered, one JSON object per line, in notification order."""
     require(principal, Permission.AUDIT)
     runtime: Runtime = request.app.state.runtime
+    start, end = aware(request, start), aware(request, end)
+    recorded = clock is Clock.RECORDED
     flt = AuditFilter(
         event_type=event_type,
         aggregate_type=aggregate_type,
         actor=actor,
         branch=branch.upper() if branch else None,
-        recorded_from=aware(request, recorded_from),
-        recorded_to=aware(request, recorded_to),
+        recorded_from=start if recorded else None,
+        recorded_to=end if recorded else None,
         originator_id=aggregate_id,
+        occurred_from=None if recorded else start,
+        occurred_to=None if recorded else end,
     )
     try:
         check_filter(flt)
