@@ -193,7 +193,8 @@ def test_a_restricted_clients_name_stays_hidden_through_its_orders(world: World)
     assert world.people["交易员"].data(query, id=str(oid))["order"]["client"] == {"name": "张*"}
     assert world.people["审计"].data(query, id=str(oid))["order"]["client"] == {"name": "张三"}
     from_client = world.people["交易员"].data(
-        "query($id: UUID!) { client(id: $id) { orders { nodes { actingPerson client { name } } } } }",
+        "query($id: UUID!) { client(id: $id) {"
+        " orders { nodes { actingPerson client { name } } } } }",
         id=str(cid),
     )["client"]["orders"]["nodes"]
     assert from_client == [{"actingPerson": None, "client": {"name": "张*"}}]
