@@ -60,16 +60,25 @@ class AuditModel(ReadModel):
 
 @dataclass(frozen=True)
 class AuditFilter:
-    """Filters of the audit trail; a filter left out matches every event. Times are the
-    recording clock (when the store recorded the event)."""
+    """Filters of the audit trail; a filter left out matches every event. recordedFrom/To
+    read the recording clock (when the store recorded the event), occurredFrom/To the
+    business clock (the time given with the command)."""
 
     event_type: str | None = col("Only this event type, e.g. Order.Reviewed.", default=None)
     aggregate_type: str | None = col("Only this kind of record, e.g. Client.", default=None)
     actor: UUID | None = col("Only events caused by this staff member.", default=None)
     branch: str | None = col("Only events given in this branch.", default=None)
-    recorded_from: datetime | None = col("Recorded at or after this time.", default=None)
-    recorded_to: datetime | None = col("Recorded before this time.", default=None)
+    recorded_from: datetime | None = col(
+        "Recorded at or after this time (recording clock: when the store recorded it).",
+        default=None,
+    )
+    recorded_to: datetime | None = col("Recorded before this time (recording clock).", default=None)
     originator_id: UUID | None = col("Only events of this record.", default=None)
+    occurred_from: datetime | None = col(
+        "Given at or after this time (business clock: the time the command gave).",
+        default=None,
+    )
+    occurred_to: datetime | None = col("Given before this time (business clock).", default=None)
 
 
 @dataclass(frozen=True)
@@ -84,8 +93,8 @@ class AuditEntry:
     actor: UUID = col("Who caused it (all zeros: the operator on the command line).")
     actor_role: str = col("The role they acted in.")
     branch: str = col("The branch they acted for.")
-    occurred_at: datetime = col("Business time, given with the command.")
-    recorded_at: datetime = col("When the store recorded it.")
+    occurred_at: datetime = col("Business time: the time given with the command.")
+    recorded_at: datetime = col("Recording time: when the store recorded it.")
     reason: str | None = col("The reason given, if any.")
     correlation_id: UUID = col("Ties together the events of one request.")
     causation_id: UUID = col("What caused this event.")
@@ -120,6 +129,8 @@ def _where(flt: AuditFilter, after: int) -> tuple[str, list[Any]]:
         ("originator_id = %s", flt.originator_id),
         ("recorded_at >= %s", flt.recorded_from),
         ("recorded_at < %s", flt.recorded_to),
+        ("occurred_at >= %s", flt.occurred_from),
+        ("occurred_at < %s", flt.occurred_to),
     ):
         if value is not None:
             where.append(condition)

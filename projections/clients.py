@@ -3,6 +3,7 @@ clients-developed KPI."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,7 +36,6 @@ from projections.base import (
     to_json,
     upsert,
 )
-from projections.paging import Key, Page, keyset, like_prefix
 
 
 @dataclass(frozen=True)
@@ -301,6 +301,12 @@ def get(curs: Cursor[DictRow], client_id: UUID) -> ClientRow | None:
     return None if found is None else _row(found)
 
 
+def get_many(curs: Cursor[DictRow], ids: Sequence[UUID]) -> dict[UUID, ClientRow]:
+    """The clients with these ids (those that exist), in one statement."""
+    curs.execute(f"SELECT {', '.join(_COLUMNS)} FROM clients WHERE id = ANY(%s)", (list(ids),))  # noqa: S608
+    return {r["id"]: _row(r) for r in curs.fetchall()}
+
+
 def _save(curs: Cursor[DictRow], row: ClientRow) -> None:
     values = {c: getattr(row, c) for c in _COLUMNS}
     for c in _NESTED:
@@ -322,53 +328,6 @@ class ClientModel(ReadModel):
 
 
 # -- queries -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClientFilter:
-    """Filters of the client directory; a filter left out matches every client."""
-
-    branch: str | None = col(
-        "Only this branch (default: yours, or all for head office).", default=None
-    )
-    status: str | None = col("Only clients in this status.", enum=ClientStatus, default=None)
-    risk_level: str | None = col("Only this current risk level.", enum=RiskLevel, default=None)
-    account_manager: UUID | None = col("Only this account manager's clients.", default=None)
-    name_prefix: str | None = col(
-        "Names starting with this (never matches names hidden from you).", default=None
-    )
-
-
-def page(
-    curs: Cursor[DictRow],
-    flt: ClientFilter,
-    first: int,
-    after: str | None,
-    *,
-    names_hidden: bool = False,
-) -> Page[ClientRow]:
-    """Clients in registration order, ``first`` at a time after the cursor ``after``. With
-    ``names_hidden`` a name prefix never matches a client whose processing is restricted,
-    so hidden names cannot be guessed letter by letter."""
-    found = keyset(
-        curs,
-        table="clients",
-        columns=_COLUMNS,
-        where=[
-            ("branch = %s", flt.branch),
-            ("status = %s", flt.status),
-            ("risk_level = %s", flt.risk_level),
-            ("account_manager = %s", flt.account_manager),
-            (
-                "name LIKE %s" + (" AND NOT processing_restricted" if names_hidden else ""),
-                like_prefix(flt.name_prefix),
-            ),
-        ],
-        order=[Key("registered_at", datetime.fromisoformat), Key("id", UUID)],
-        first=first,
-        after=after,
-    )
-    return Page([_row(r) for r in found.items], found.end_cursor, found.has_next_page)
 
 
 def restricted_clients(curs: Cursor[DictRow]) -> set[UUID]:

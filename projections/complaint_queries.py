@@ -25,6 +25,7 @@ from projections.base import col
 from projections.complaints import COLUMNS as _COLUMNS
 from projections.complaints import ComplaintRow
 from projections.paging import Key, Page, keyset
+from projections.paging import count as count_rows
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,7 @@ class ComplaintFilter:
     received_to: date | None = col("Received on or before this business date.", default=None)
 
 
-def page(
-    curs: Cursor[DictRow], flt: ComplaintFilter, first: int, after: str | None, today: date
-) -> Page[ComplaintRow]:
-    """Complaints by receipt time, ``first`` at a time after the cursor ``after``; overdue
-    means a deadline still pending ended before ``today``."""
+def _where(flt: ComplaintFilter, today: date) -> list[tuple[str, Any]]:
     overdue: tuple[str, Any] = ("TRUE", None)
     if flt.overdue is not None:
         overdue = (
@@ -87,26 +84,39 @@ def page(
             if flt.overdue
             else ("(next_due_on IS NULL OR next_due_on >= %s)", today)
         )
+    return [
+        ("branch = %s", flt.branch),
+        ("status = %s", flt.status),
+        ("owner = %s", flt.owner),
+        ("department = %s", flt.department),
+        ("category = %s", flt.category),
+        ("client_id = %s", flt.client_id),
+        overdue,
+        ("received_on >= %s", flt.received_from),
+        ("received_on <= %s", flt.received_to),
+    ]
+
+
+def page(
+    curs: Cursor[DictRow], flt: ComplaintFilter, first: int, after: str | None, today: date
+) -> Page[ComplaintRow]:
+    """Complaints by receipt time, ``first`` at a time after the cursor ``after``; overdue
+    means a deadline still pending ended before ``today``."""
     found = keyset(
         curs,
         table="complaints",
         columns=_COLUMNS,
-        where=[
-            ("branch = %s", flt.branch),
-            ("status = %s", flt.status),
-            ("owner = %s", flt.owner),
-            ("department = %s", flt.department),
-            ("category = %s", flt.category),
-            ("client_id = %s", flt.client_id),
-            overdue,
-            ("received_on >= %s", flt.received_from),
-            ("received_on <= %s", flt.received_to),
-        ],
+        where=_where(flt, today),
         order=[Key("received_at", datetime.fromisoformat), Key("id", UUID)],
         first=first,
         after=after,
     )
     return Page([ComplaintRow(**r) for r in found.items], found.end_cursor, found.has_next_page)
+
+
+def count(curs: Cursor[DictRow], flt: ComplaintFilter, today: date) -> int:
+    """How many complaints match ``flt`` on ``today``."""
+    return count_rows(curs, "complaints", _where(flt, today))
 
 
 @dataclass(frozen=True)

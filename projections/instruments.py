@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +13,8 @@ from psycopg.rows import DictRow
 
 from domain.instruments import Board, Instrument, InstrumentStatus, ProductRisk
 from projections.base import Evolver, ReadModel, col, on, select_one, upsert
+from projections.paging import Key, Ordering, Page, keyset, like_prefix
+from projections.paging import count as count_rows
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,15 @@ def get(curs: Cursor[DictRow], code: str) -> InstrumentRow | None:
     return None if found is None else InstrumentRow(**found)
 
 
+def get_many(curs: Cursor[DictRow], codes: Sequence[str]) -> dict[str, InstrumentRow]:
+    """The instruments with these codes (those in the catalogue), in one statement."""
+    curs.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM instruments WHERE code = ANY(%s)",  # noqa: S608
+        (list(codes),),
+    )
+    return {r["code"]: InstrumentRow(**r) for r in curs.fetchall()}
+
+
 def search(
     curs: Cursor[DictRow], prefix: str | None, board: str | None, limit: int
 ) -> list[InstrumentRow]:
@@ -97,3 +110,68 @@ class InstrumentModel(ReadModel):
         found = select_one(curs, "instruments", _COLUMNS, "id = %s", event.originator_id)
         row = evolve(None if found is None else InstrumentRow(**found), event, position)
         upsert(curs, "instruments", asdict(row))
+
+
+@dataclass(frozen=True)
+class InstrumentFilter:
+    """Filters of the catalogue; a filter left out matches every instrument."""
+
+    prefix: str | None = col("Codes or names starting with this.", default=None)
+    board: str | None = col("Only this board.", enum=Board, default=None)
+    risk_level: str | None = col("Only this product risk level.", enum=ProductRisk, default=None)
+    status: str | None = col(
+        "Only instruments in this status.", enum=InstrumentStatus, default=None
+    )
+    restricted: bool | None = col(
+        "Only instruments on (true) or off (false) the restricted list.", default=None
+    )
+
+
+class InstrumentSort(StrEnum):
+    """How the catalogue is sorted: CODE, or NAME (then code). A cursor works only with the
+    sort that handed it out."""
+
+    CODE = "code"
+    NAME = "name"
+
+
+SORTS = {
+    InstrumentSort.CODE: Ordering("code", (Key("code"),)),
+    InstrumentSort.NAME: Ordering("name", (Key("name"), Key("code"))),
+}
+
+
+def _where(flt: InstrumentFilter) -> list[tuple[str, Any]]:
+    return [
+        ("(code LIKE %s OR name LIKE %s)", like_prefix(flt.prefix)),
+        ("board = %s", flt.board),
+        ("risk_level = %s", flt.risk_level),
+        ("status = %s", flt.status),
+        ("restricted = %s", flt.restricted),
+    ]
+
+
+def page(
+    curs: Cursor[DictRow],
+    flt: InstrumentFilter,
+    first: int,
+    after: str | None,
+    sort: InstrumentSort = InstrumentSort.CODE,
+) -> Page[InstrumentRow]:
+    """Instruments in ``sort`` order (default: by code), ``first`` at a time after the cursor
+    ``after``."""
+    found = keyset(
+        curs,
+        table="instruments",
+        columns=_COLUMNS,
+        where=_where(flt),
+        order=SORTS[sort],
+        first=first,
+        after=after,
+    )
+    return Page([InstrumentRow(**r) for r in found.items], found.end_cursor, found.has_next_page)
+
+
+def count(curs: Cursor[DictRow], flt: InstrumentFilter) -> int:
+    """How many instruments match ``flt``."""
+    return count_rows(curs, "instruments", _where(flt))

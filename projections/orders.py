@@ -3,6 +3,7 @@ trader KPIs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,7 +28,6 @@ from domain.orders import (
     fill_status,
 )
 from projections.base import Evolver, ReadModel, col, on, select_one, to_json, upsert
-from projections.paging import Key, Page, keyset
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,12 @@ def get(curs: Cursor[DictRow], order_id: UUID) -> OrderRow | None:
     return None if found is None else _row(found)
 
 
+def get_many(curs: Cursor[DictRow], ids: Sequence[UUID]) -> dict[UUID, OrderRow]:
+    """The orders with these ids (those that exist), in one statement."""
+    curs.execute(f"SELECT {', '.join(_COLUMNS)} FROM orders WHERE id = ANY(%s)", (list(ids),))  # noqa: S608
+    return {r["id"]: _row(r) for r in curs.fetchall()}
+
+
 class OrderModel(ReadModel):
     """Rows in ``orders`` and ``order_timeline``."""
 
@@ -248,41 +254,17 @@ def timeline(curs: Cursor[DictRow], order_id: UUID) -> list[TimelineEntry]:
     return [TimelineEntry(**r) for r in curs.fetchall()]
 
 
-@dataclass(frozen=True)
-class OrderFilter:
-    """Filters of the blotter; a filter left out matches every order."""
-
-    branch: str | None = col(
-        "Only this branch (default: yours, or all for head office).", default=None
+def timelines(curs: Cursor[DictRow], order_ids: Sequence[UUID]) -> dict[UUID, list[TimelineEntry]]:
+    """The timelines of many orders, in one statement."""
+    curs.execute(
+        "SELECT order_id, version, position, event_type, occurred_at, actor, actor_role, reason,"
+        " details FROM order_timeline WHERE order_id = ANY(%s) ORDER BY order_id, version",
+        (list(order_ids),),
     )
-    client_id: UUID | None = col("Only this client's orders.", default=None)
-    instrument_code: str | None = col("Only this security, e.g. 600519.SH.", default=None)
-    status: str | None = col("Only orders in this status.", enum=OrderStatus, default=None)
-    received_from: date | None = col("Received on or after this business date.", default=None)
-    received_to: date | None = col("Received on or before this business date.", default=None)
-    flagged: bool | None = col("Only flagged (true) or unflagged (false) orders.", default=None)
-
-
-def page(curs: Cursor[DictRow], flt: OrderFilter, first: int, after: str | None) -> Page[OrderRow]:
-    """Orders by receipt time, ``first`` at a time after the cursor ``after``."""
-    found = keyset(
-        curs,
-        table="orders",
-        columns=_COLUMNS,
-        where=[
-            ("branch = %s", flt.branch),
-            ("client_id = %s", flt.client_id),
-            ("instrument_code = %s", flt.instrument_code),
-            ("status = %s", flt.status),
-            ("received_on >= %s", flt.received_from),
-            ("received_on <= %s", flt.received_to),
-            ("(flag_status <> 'none') = %s", flt.flagged),
-        ],
-        order=[Key("received_at", datetime.fromisoformat), Key("id", UUID)],
-        first=first,
-        after=after,
-    )
-    return Page([_row(r) for r in found.items], found.end_cursor, found.has_next_page)
+    found: dict[UUID, list[TimelineEntry]] = {i: [] for i in order_ids}
+    for r in curs.fetchall():
+        found[r.pop("order_id")].append(TimelineEntry(**r))
+    return found
 
 
 def flagged(curs: Cursor[DictRow], branch: str | None) -> list[OrderRow]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +15,8 @@ from psycopg.rows import DictRow
 from domain.access import Role
 from domain.staff import Staff
 from projections.base import Evolver, ReadModel, col, on, select_one, upsert
-from projections.paging import Key, Page, keyset, like_prefix
+from projections.paging import Key, Ordering, Page, keyset, like_prefix
+from projections.paging import count as count_rows
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,12 @@ def get(curs: Cursor[DictRow], staff_id: UUID) -> StaffRow | None:
     return _load(curs, staff_id)
 
 
+def get_many(curs: Cursor[DictRow], ids: Sequence[UUID]) -> dict[UUID, StaffRow]:
+    """The staff members with these ids (those that exist), in one statement."""
+    curs.execute(f"SELECT {', '.join(_COLUMNS)} FROM staff WHERE id = ANY(%s)", (list(ids),))  # noqa: S608
+    return {r["id"]: _row(r) for r in curs.fetchall()}
+
+
 def token_holder(curs: Cursor[DictRow], token_hash: bytes) -> UUID | None:
     """Whose token has this SHA-256 (revoked or not: the staff record decides that)."""
     curs.execute("SELECT staff_id FROM staff_tokens WHERE token_hash = %s", (token_hash,))
@@ -189,20 +198,52 @@ class StaffFilter:
     name_prefix: str | None = col("Names starting with this.", default=None)
 
 
-def page(curs: Cursor[DictRow], flt: StaffFilter, first: int, after: str | None) -> Page[StaffRow]:
-    """Staff ordered by name then id, ``first`` at a time after the cursor ``after``."""
+class StaffSort(StrEnum):
+    """How the staff list is sorted: NAME, or REGISTERED_AT (oldest first); ties by id. A
+    cursor works only with the sort that handed it out."""
+
+    NAME = "name"
+    REGISTERED_AT = "registered_at"
+
+
+SORTS = {
+    StaffSort.NAME: Ordering("name", (Key("name"), Key("id", UUID))),
+    StaffSort.REGISTERED_AT: Ordering(
+        "registered_at", (Key("registered_at", datetime.fromisoformat), Key("id", UUID))
+    ),
+}
+
+
+def _where(flt: StaffFilter) -> list[tuple[str, Any]]:
+    return [
+        ("branch = %s", flt.branch),
+        ("%s = ANY(roles)", flt.role),
+        ("active = %s", flt.active),
+        ("name LIKE %s", like_prefix(flt.name_prefix)),
+    ]
+
+
+def page(
+    curs: Cursor[DictRow],
+    flt: StaffFilter,
+    first: int,
+    after: str | None,
+    sort: StaffSort = StaffSort.NAME,
+) -> Page[StaffRow]:
+    """Staff in ``sort`` order (default: by name then id), ``first`` at a time after the
+    cursor ``after``."""
     found = keyset(
         curs,
         table="staff",
         columns=_COLUMNS,
-        where=[
-            ("branch = %s", flt.branch),
-            ("%s = ANY(roles)", flt.role),
-            ("active = %s", flt.active),
-            ("name LIKE %s", like_prefix(flt.name_prefix)),
-        ],
-        order=[Key("name"), Key("id", UUID)],
+        where=_where(flt),
+        order=SORTS[sort],
         first=first,
         after=after,
     )
     return Page([_row(r) for r in found.items], found.end_cursor, found.has_next_page)
+
+
+def count(curs: Cursor[DictRow], flt: StaffFilter) -> int:
+    """How many members match ``flt``."""
+    return count_rows(curs, "staff", _where(flt))

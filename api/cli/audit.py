@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
@@ -11,6 +11,7 @@ import typer
 
 from api.audit import export_lines
 from api.cli.common import cli, err, fail, group, open_configured, os_user, out, progress
+from api.clocks import Clock, maybe_branch_time
 from api.disclosures import record_disclosure
 from api.reconstruction import Request, Requester, sha256_file
 from api.reconstruction import build as build_package
@@ -36,8 +37,21 @@ def audit_export(
     aggregate_type: Annotated[str | None, typer.Option("--aggregate-type")] = None,
     actor: Annotated[UUID | None, typer.Option(help="Staff id.")] = None,
     branch: Annotated[str | None, typer.Option()] = None,
-    recorded_from: Annotated[datetime | None, typer.Option("--from")] = None,
-    recorded_to: Annotated[datetime | None, typer.Option("--to")] = None,
+    start: Annotated[
+        datetime | None,
+        typer.Option("--from", help="At or after this time, by --clock (no zone: the branch's)."),
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option("--to", help="Before this time, by --clock (no zone: the branch's)."),
+    ] = None,
+    clock: Annotated[
+        Clock,
+        typer.Option(
+            help="Which time --from/--to compare: recorded (when the store recorded the event) "
+            "or business (the time its command gave)."
+        ),
+    ] = Clock.RECORDED,
     aggregate_id: Annotated[UUID | None, typer.Option("--aggregate")] = None,
     personal_data: Annotated[
         bool,
@@ -55,14 +69,18 @@ def audit_export(
     if personal_data and not (requested_by and reason):
         raise fail("an export with personal data needs --requested-by and --reason", 2)
     runtime = open_configured()
+    start, end = _zoned(start), _zoned(end)
+    recorded = clock is Clock.RECORDED
     flt = AuditFilter(
         event_type=event_type,
         aggregate_type=aggregate_type,
         actor=actor,
         branch=branch.upper() if branch else None,
-        recorded_from=_utc(recorded_from),
-        recorded_to=_utc(recorded_to),
+        recorded_from=start if recorded else None,
+        recorded_to=end if recorded else None,
         originator_id=aggregate_id,
+        occurred_from=None if recorded else start,
+        occurred_to=None if recorded else end,
     )
     try:
         check_filter(flt)
@@ -104,11 +122,9 @@ def audit_export(
     out.print(f"{written} event(s) written to {out_file}")
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """Command-line times without a zone are taken as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+def _zoned(value: datetime | None) -> datetime | None:
+    """Command-line times without a zone are in the branch's time zone, as everywhere."""
+    return maybe_branch_time(value, get_settings().branch_timezone)
 
 
 @cli.command()
@@ -126,8 +142,18 @@ def reconstruct(
     ],
     order: Annotated[UUID | None, typer.Option(help="One order.")] = None,
     client: Annotated[UUID | None, typer.Option(help="Every order of one client.")] = None,
-    received_from: Annotated[datetime | None, typer.Option("--from")] = None,
-    received_to: Annotated[datetime | None, typer.Option("--to")] = None,
+    received_from: Annotated[
+        datetime | None,
+        typer.Option(
+            "--from",
+            help="Orders received at or after this time (business clock: the receipt time "
+            "given; no zone: the branch's).",
+        ),
+    ] = None,
+    received_to: Annotated[
+        datetime | None,
+        typer.Option("--to", help="Orders received before this time (business clock)."),
+    ] = None,
     branch: Annotated[str | None, typer.Option(help="With --from/--to: one branch.")] = None,
     locale: Annotated[
         str | None, typer.Option(help="Report language: zh-CN (default) or en.")
@@ -150,8 +176,8 @@ def reconstruct(
             else Request(
                 order,
                 client,
-                _utc(received_from),
-                _utc(received_to),
+                _zoned(received_from),
+                _zoned(received_to),
                 branch.upper() if branch else None,
             )
         )

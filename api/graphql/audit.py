@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api import audit
+from api.clocks import Clock, branch_time, up_to
 from api.graphql.clients import Client
 from api.graphql.common import (
     After,
@@ -29,6 +29,7 @@ from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
 from api.graphql.orders import Order
 from api.graphql.orders import view as order_view
+from api.graphql.traversal import ActorRef, Counted
 from domain import errors
 from domain.access import Permission, granting_role
 from domain.privacy import Visibility, mask
@@ -38,7 +39,7 @@ from projections import orders as order_model
 from projections.paging import check_first, decode_cursor, encode_cursor
 
 _IDS = {"originator_id": "aggregateId", "originator_version": "version"}
-AuditEvent = object_type(audit_model.AuditEntry, "AuditEvent", names=_IDS)
+AuditEvent = object_type(audit_model.AuditEntry, "AuditEvent", base=ActorRef, names=_IDS)
 AuditFilter = input_type(audit_model.AuditFilter, "AuditFilter", names=_IDS)
 
 
@@ -53,26 +54,36 @@ def _auditor(ctx: Context) -> None:
 AtTime = Annotated[
     datetime,
     strawberry.argument(
-        description="A moment, by the recording clock (when the store recorded events); "
-        "without a zone it is taken in the branch's time zone."
+        description="A moment, by the clock `clock` names (default RECORDED: when the store "
+        "recorded events); without a zone it is taken in the branch's time zone."
+    ),
+]
+ClockArg = Annotated[
+    Clock,
+    strawberry.argument(
+        description="Which time of each event `at` is compared with: RECORDED (when the store "
+        "recorded it) or BUSINESS (the time its command gave). The record is replayed from "
+        "its events in order up to the first one after `at`."
     ),
 ]
 
 
 def aware(ctx: Context, at: datetime) -> datetime:
     """A time without a zone is taken in the branch's time zone (as the docs say)."""
-    if at.tzinfo is None:
-        return at.replace(tzinfo=ZoneInfo(ctx.runtime.settings.branch_timezone))
-    return at
+    return branch_time(at, ctx.runtime.settings.branch_timezone)
 
 
 @strawberry.type(description="One event of a record, as stored, with who did it and why.")
-class HistoryEntry:
+class HistoryEntry(ActorRef):
     notification_id: int = strawberry.field(description="The event's position in the log.")
     version: int = strawberry.field(description="The record's version after the event.")
     event_type: str = strawberry.field(description="The event's type, e.g. Client.Registered.")
-    recorded_at: datetime = strawberry.field(description="When the store recorded it.")
-    occurred_at: datetime = strawberry.field(description="Business time, given with the command.")
+    recorded_at: datetime = strawberry.field(
+        description="Recording clock: when the store recorded it."
+    )
+    occurred_at: datetime = strawberry.field(
+        description="Business clock: the time its command gave."
+    )
     actor: UUID = strawberry.field(description="Who caused it (all zeros: the command line).")
     actor_role: str = strawberry.field(description="The role the actor acted in, at that time.")
     branch: str = strawberry.field(description="The actor's branch at that time.")
@@ -104,7 +115,7 @@ class HistoryEntry:
 
 
 @strawberry.type(description="A page of a record's history.")
-class HistoryConnection:
+class HistoryConnection(Counted):
     nodes: list[HistoryEntry] = strawberry.field(description="The events on this page.")
     page_info: PageInfo = strawberry.field(description="Where the page ends.")
 
@@ -115,28 +126,53 @@ class RecordAsOf:
     aggregate_type: str = strawberry.field(description="Its kind, e.g. Client.")
     version: int = strawberry.field(description="Its version at that moment.")
     position: int = strawberry.field(description="Notification id of its last event by then.")
-    last_recorded_at: datetime = strawberry.field(description="When that event was recorded.")
+    last_recorded_at: datetime = strawberry.field(
+        description="When that event was recorded (recording clock)."
+    )
     state: JSON = strawberry.field(description="Its attributes then; personal data masked.")
+    last_occurred_at: datetime | None = strawberry.field(
+        default=None, description="The time that event's command gave (business clock)."
+    )
 
 
 @strawberry.type(description="A page of the audit trail.")
-class AuditEventConnection:
+class AuditEventConnection(Counted):
     nodes: list[AuditEvent] = strawberry.field(description="The entries on this page.")
     page_info: PageInfo = strawberry.field(description="Where the page ends.")
 
 
 def _events(
-    ctx: Context, record: UUID, at: datetime | None = None, after: int = 0, limit: int | None = None
+    ctx: Context,
+    record: UUID,
+    at: datetime | None = None,
+    after: int = 0,
+    limit: int | None = None,
+    clock: Clock = Clock.RECORDED,
 ) -> Any:
-    """(events, visibility) of one record, read from the event store."""
+    """(events, visibility) of one record, read from the event store; with ``at``, the events
+    up to that moment by ``clock``."""
 
     def load(curs: Any) -> tuple[list[audit.RecordedEvent], Visibility]:
         events = audit.recorded_events(
-            ctx.runtime.app, curs, record, after_version=after, limit=limit, recorded_until=at
+            ctx.runtime.app, curs, record, after_version=after, limit=limit
         )
+        if at is not None:
+            events = up_to(events, aware(ctx, at), clock, lambda r: r.event)
         return events, audit.seen_by(curs, record, ctx.principal.roles)
 
     return read(ctx, load)
+
+
+def _event_count(ctx: Context, record: UUID) -> Any:
+    """How many events the record has (for ``totalCount``)."""
+
+    def count(curs: Any) -> int:
+        curs.execute(
+            "SELECT count(*) AS n FROM backoffice_events WHERE originator_id = %s", (record,)
+        )
+        return int(curs.fetchone()["n"])
+
+    return read(ctx, count)
 
 
 @strawberry.type
@@ -164,18 +200,24 @@ class AuditQuery:
                 end_cursor=encode_cursor([page[-1].event.originator_version]) if page else None,
                 has_next_page=len(found) > first,
             ),
+            counter=lambda: _event_count(ctx, aggregate_id),
         )
 
     @strawberry.field(
-        description="Any record as it stood at `at` (events recorded up to then; a time without "
-        "a zone is in the branch's time zone)."
+        description="Any record as it stood at `at`: replayed from its events up to then, by "
+        "the recording clock (default) or the business clock (`clock`); a time without a zone "
+        "is in the branch's time zone. Null if the record did not exist yet."
     )
     async def as_of(
-        self, info: Info[Context, None], aggregate_id: RecordRef, at: AtTime
+        self,
+        info: Info[Context, None],
+        aggregate_id: RecordRef,
+        at: AtTime,
+        clock: ClockArg = Clock.RECORDED,
     ) -> RecordAsOf | None:
         ctx = info.context
         _auditor(ctx)
-        events, seen = await _events(ctx, aggregate_id, aware(ctx, at))
+        events, seen = await _events(ctx, aggregate_id, at, clock=clock)
         aggregate = audit.replay(events)
         if aggregate is None:
             return None
@@ -185,26 +227,40 @@ class AuditQuery:
             version=aggregate.version,
             position=events[-1].notification_id,
             last_recorded_at=events[-1].event.timestamp,
+            last_occurred_at=events[-1].envelope.occurred_at,
             state=JSON(audit.state_of(aggregate, seen)),
         )
 
-    @strawberry.field(description="A client as it stood at `at`, in the directory's shape.")
+    @strawberry.field(
+        description="A client as it stood at `at` (by `clock`, as for asOf), in the "
+        "directory's shape."
+    )
     async def client_as_of(
-        self, info: Info[Context, None], id: RecordRef, at: AtTime
+        self,
+        info: Info[Context, None],
+        id: RecordRef,
+        at: AtTime,
+        clock: ClockArg = Clock.RECORDED,
     ) -> Client | None:
         ctx = info.context
         _auditor(ctx)
-        events, seen = await _events(ctx, id, aware(ctx, at))
+        events, seen = await _events(ctx, id, at, clock=clock)
         row = audit.replay_rows(events, client_model.evolve)
         return None if row is None else build(Client, mask(row, seen))
 
-    @strawberry.field(description="An order as it stood at `at`, timeline up to then.")
+    @strawberry.field(
+        description="An order as it stood at `at` (by `clock`, as for asOf), timeline up to then."
+    )
     async def order_as_of(
-        self, info: Info[Context, None], id: RecordRef, at: AtTime
+        self,
+        info: Info[Context, None],
+        id: RecordRef,
+        at: AtTime,
+        clock: ClockArg = Clock.RECORDED,
     ) -> Order | None:
         ctx = info.context
         _auditor(ctx)
-        events, seen = await _events(ctx, id, aware(ctx, at))
+        events, seen = await _events(ctx, id, at, clock=clock)
         row = audit.replay_rows(events, order_model.evolve)
         if row is None:
             return None
@@ -235,11 +291,12 @@ class AuditQuery:
                 if isinstance(exc, errors.DomainError | ValueError)
                 else ValueError("bad cursor")
             ) from None
-        flt = to_filter(filter, audit_model.AuditFilter, branch=branch)
-        if flt.recorded_from is not None:
-            flt = type(flt)(**{**flt.__dict__, "recorded_from": aware(ctx, flt.recorded_from)})
-        if flt.recorded_to is not None:
-            flt = type(flt)(**{**flt.__dict__, "recorded_to": aware(ctx, flt.recorded_to)})
+        flt = to_filter(
+            filter,
+            audit_model.AuditFilter,
+            zone=ctx.runtime.settings.branch_timezone,
+            branch=branch,
+        )
         try:
             audit_model.check_filter(flt)
         except ValueError as exc:
@@ -257,4 +314,5 @@ class AuditQuery:
                 end_cursor=encode_cursor([page[-1].notification_id]) if page else None,
                 has_next_page=len(found) > first,
             ),
+            counter=lambda: read(ctx, lambda curs: audit_model.count(curs, flt)),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -22,11 +22,14 @@ from api.graphql.common import (
 from api.graphql.complaints import Complaint, of_client
 from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
+from api.graphql.traversal import ClientRefs, Counted
 from domain import clients as c
 from domain import errors
 from domain.access import Permission
 from domain.privacy import mask, visibility
+from projections import client_list
 from projections import clients as model
+from projections.client_list import ClientSort
 
 READ_MODELS = [model.ClientModel.name]
 #: Approving and rejecting an identity change take the same input.
@@ -34,7 +37,7 @@ DECIDE = "DecideIdentityChangeInput"
 
 
 @strawberry.type
-class ClientLinks:
+class ClientLinks(ClientRefs):
     @strawberry.field(description="Events recorded for this client (its version).")
     def event_count(self) -> int:
         return int(self.version)  # type: ignore[attr-defined]
@@ -45,7 +48,7 @@ class ClientLinks:
 
 
 Client = object_type(model.ClientRow, "Client", base=ClientLinks)
-ClientFilter = input_type(model.ClientFilter, "ClientFilter")
+ClientFilter = input_type(client_list.ClientFilter, "ClientFilter")
 
 
 def view(ctx: Context, row: model.ClientRow) -> object:
@@ -54,8 +57,16 @@ def view(ctx: Context, row: model.ClientRow) -> object:
     return build(Client, mask(row, seen))
 
 
+def shown(ctx: Context, row: model.ClientRow | None) -> Any:
+    """The client as this principal may see it, or None when it does not exist or is not
+    visible to them (the same answer), wherever it is reached from."""
+    if row is None or not may_see(ctx, Permission.VIEW_CLIENTS, row.branch):
+        return None
+    return view(ctx, row)
+
+
 @strawberry.type(description="A page of clients.")
-class ClientConnection:
+class ClientConnection(Counted):
     nodes: list[Client] = strawberry.field(description="The clients on this page.")
     page_info: PageInfo = strawberry.field(description="Where the page ends.")
 
@@ -70,11 +81,12 @@ class ClientQuery:
         row = await read(
             ctx, lambda curs: model.get(curs, id), models=READ_MODELS, min_position=min_position
         )
-        if row is None or not may_see(ctx, Permission.VIEW_CLIENTS, row.branch):
-            return None
-        return view(ctx, row)
+        return shown(ctx, row)
 
-    @strawberry.field(description="Clients in registration order; keyset pages of at most 200.")
+    @strawberry.field(
+        description="Clients in registration order unless `orderBy` says otherwise; keyset "
+        "pages of at most 200."
+    )
     async def clients(
         self,
         info: Info[Context, None],
@@ -85,23 +97,41 @@ class ClientQuery:
         first: First = 50,
         after: After = None,
         min_position: MinPosition = None,
+        order_by: Annotated[
+            ClientSort,
+            strawberry.argument(
+                description="The sort (a cursor works only with its own sort). NAME leaves "
+                "out clients whose names are hidden from you."
+            ),
+        ] = ClientSort.REGISTERED_AT,
     ) -> ClientConnection:
         ctx = info.context
         try:
             branch = visible_branch(ctx, Permission.VIEW_CLIENTS, getattr(filter, "branch", None))
         except errors.DomainError as exc:
             raise query_error(exc) from None
-        flt = to_filter(filter, model.ClientFilter, branch=branch)
+        flt = to_filter(
+            filter,
+            client_list.ClientFilter,
+            zone=ctx.runtime.settings.branch_timezone,
+            branch=branch,
+        )
         hidden = not visibility(ctx.principal.roles, restricted=True).names
         found = await read(
             ctx,
-            lambda curs: model.page(curs, flt, first, after, names_hidden=hidden),
+            lambda curs: client_list.page(
+                curs, flt, first, after, names_hidden=hidden, sort=order_by
+            ),
             models=READ_MODELS,
             min_position=min_position,
         )
         return ClientConnection(
             nodes=[view(ctx, r) for r in found.items],
             page_info=PageInfo(end_cursor=found.end_cursor, has_next_page=found.has_next_page),
+            counter=lambda: read(
+                ctx,
+                lambda curs: client_list.count(curs, flt, names_hidden=hidden, sort=order_by),
+            ),
         )
 
 

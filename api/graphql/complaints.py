@@ -25,6 +25,7 @@ from api.graphql.common import (
 )
 from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
+from api.graphql.traversal import Counted
 from domain import complaints as k
 from domain import errors
 from domain.access import Permission
@@ -116,7 +117,7 @@ def _scope(ctx: Context, branch: str | None) -> str | None:
 
 
 @strawberry.type(description="A page of the complaint queue.")
-class ComplaintConnection:
+class ComplaintConnection(Counted):
     nodes: list[Complaint] = strawberry.field(description="The complaints on this page.")
     page_info: PageInfo = strawberry.field(description="Where the page ends.")
 
@@ -191,6 +192,7 @@ class ComplaintQuery:
         return ComplaintConnection(
             nodes=[view(ctx, r, r.client_id in restricted) for r in found.items],
             page_info=PageInfo(end_cursor=found.end_cursor, has_next_page=found.has_next_page),
+            counter=lambda: read(ctx, lambda curs: queries.count(curs, flt, day)),
         )
 
     @strawberry.field(

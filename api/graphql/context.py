@@ -6,7 +6,8 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid4
 
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +17,9 @@ from api.auth import Principal
 from api.runtime import Runtime
 from domain.envelope import CommandContext
 from projections.runner import positions
+
+if TYPE_CHECKING:
+    from api.graphql.loaders import Loaders
 
 #: Seconds between two looks at the read models' positions while waiting.
 WAIT_INTERVAL = 0.02
@@ -49,6 +53,13 @@ class Context(BaseContext):
 
     def __post_init__(self) -> None:
         super().__init__()
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        """This request's DataLoaders (made on first use; they batch and cache within it)."""
+        from api.graphql.loaders import Loaders  # they read through this context
+
+        return Loaders(self)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run blocking work (the library and psycopg are synchronous) off the event loop."""

@@ -17,6 +17,8 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from api.clocks import branch_time
+
 _SCALARS = (str, int, bool, Decimal, date, datetime, UUID)
 _OBJECTS: dict[type[Any], type[Any]] = {}
 
@@ -129,10 +131,13 @@ def _value(value: Any) -> Any:
     return value
 
 
-def to_filter(flt_input: Any, flt: type[Any], **overrides: Any) -> Any:
-    """The read model's filter from its GraphQL input (enum members become their values)."""
+def to_filter(flt_input: Any, flt: type[Any], *, zone: str | None = None, **overrides: Any) -> Any:
+    """The read model's filter from its GraphQL input (enum members become their values;
+    with ``zone``, a time given without a zone is a time in that zone, the branch's)."""
     values = {}
     for f in dataclasses.fields(flt):
         value = getattr(flt_input, f.name, None) if flt_input is not None else None
+        if isinstance(value, datetime) and zone is not None:
+            value = branch_time(value, zone)
         values[f.name] = value.value if isinstance(value, Enum) else value
     return flt(**{**values, **overrides})

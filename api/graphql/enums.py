@@ -10,6 +10,7 @@ from enum import Enum
 
 import strawberry
 
+from api.clocks import Clock
 from domain.access import Role
 from domain.clients import (
     AgreementType,
@@ -42,6 +43,10 @@ from domain.orders import (
     Side,
 )
 from domain.retention import RecordClass
+from projections.client_list import ClientSort
+from projections.instruments import InstrumentSort
+from projections.order_list import OrderSort
+from projections.staff import StaffSort
 
 VOCABULARIES: list[type[Enum]] = [
     Role,
@@ -71,6 +76,11 @@ VOCABULARIES: list[type[Enum]] = [
     ResponsibleDepartment,
     ComplaintStatus,
     ComplaintStage,
+    Clock,
+    OrderSort,
+    ClientSort,
+    StaffSort,
+    InstrumentSort,
 ]
 
 for vocabulary in VOCABULARIES:

@@ -23,19 +23,22 @@ from api.graphql.common import (
 )
 from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
+from api.graphql.traversal import ActorRef, Counted, OrderRefs, SortArg
 from domain import errors
 from domain import orders as o
 from domain.access import Permission
 from domain.privacy import mask, visibility
 from projections import clients as client_model
+from projections import order_list
 from projections import orders as model
+from projections.order_list import OrderSort
 
 READ_MODELS = [model.OrderModel.name]
-TimelineEntry = object_type(model.TimelineEntry)
+TimelineEntry = object_type(model.TimelineEntry, base=ActorRef)
 
 
 @strawberry.type
-class OrderLinks:
+class OrderLinks(OrderRefs):
     #: For an order replayed as of a moment: show only the timeline up to this position.
     upto: strawberry.Private[int | None] = None
     restricted: strawberry.Private[bool] = False
@@ -44,7 +47,7 @@ class OrderLinks:
     async def timeline(self, info: Info[Context, None]) -> list[TimelineEntry]:
         ctx = info.context
         order_id: UUID = self.id  # type: ignore[attr-defined]
-        entries = await read(ctx, lambda curs: model.timeline(curs, order_id))
+        entries = await ctx.loaders.timeline.load(order_id)
         seen = visibility(ctx.principal.roles, self.restricted)
         return [
             build(TimelineEntry, mask(t, seen))
@@ -54,7 +57,7 @@ class OrderLinks:
 
 
 Order = object_type(model.OrderRow, "Order", base=OrderLinks, exclude=("filled_amount",))
-OrderFilter = input_type(model.OrderFilter, "OrderFilter")
+OrderFilter = input_type(order_list.OrderFilter, "OrderFilter")
 
 
 def view(row: model.OrderRow, roles: frozenset[str], restricted: bool, **extra: Any) -> Any:
@@ -63,7 +66,7 @@ def view(row: model.OrderRow, roles: frozenset[str], restricted: bool, **extra: 
 
 
 @strawberry.type(description="A page of the order blotter.")
-class OrderConnection:
+class OrderConnection(Counted):
     nodes: list[Order] = strawberry.field(description="The orders on this page.")
     page_info: PageInfo = strawberry.field(description="Where the page ends.")
 
@@ -85,7 +88,10 @@ class OrderQuery:
             return None
         return view(row, ctx.principal.roles, restricted)
 
-    @strawberry.field(description="The order blotter, by receipt time; keyset pages.")
+    @strawberry.field(
+        description="The order blotter, by receipt time unless `orderBy` says otherwise; "
+        "keyset pages."
+    )
     async def orders(
         self,
         info: Info[Context, None],
@@ -96,29 +102,34 @@ class OrderQuery:
         first: First = 50,
         after: After = None,
         min_position: MinPosition = None,
+        order_by: SortArg = OrderSort.RECEIVED_AT,
     ) -> OrderConnection:
         ctx = info.context
         try:
             branch = visible_branch(ctx, Permission.VIEW_ORDERS, getattr(filter, "branch", None))
         except errors.DomainError as exc:
             raise query_error(exc) from None
-        code = getattr(filter, "instrument_code", None)
-        # Codes are stored upper-case (600519.SH); a filter typed in lower case finds them too.
         flt = to_filter(
-            filter, model.OrderFilter, branch=branch, instrument_code=code and code.upper()
+            filter, order_list.OrderFilter, zone=ctx.runtime.settings.branch_timezone, branch=branch
         )
 
         def page(curs: Any) -> tuple[Any, set[UUID]]:
-            return model.page(curs, flt, first, after), client_model.restricted_clients(curs)
+            found = order_list.page(curs, flt, first, after, order_by)
+            return found, client_model.restricted_clients(curs)
 
         found, restricted = await read(ctx, page, models=READ_MODELS, min_position=min_position)
         roles = ctx.principal.roles
         return OrderConnection(
             nodes=[view(r, roles, r.client_id in restricted) for r in found.items],
             page_info=PageInfo(end_cursor=found.end_cursor, has_next_page=found.has_next_page),
+            counter=lambda: read(ctx, lambda curs: order_list.count(curs, flt)),
         )
 
-    @strawberry.field(description="Risk management's queue: open and escalated flags.")
+    @strawberry.field(
+        description="Risk management's queue: open and escalated flags, oldest first, all in "
+        "one list.",
+        deprecation_reason="Use orders(filter: {awaitingRisk: true}): pages, totalCount, orderBy.",
+    )
     async def flagged_orders(
         self, info: Info[Context, None], branch: BranchArg = None, min_position: MinPosition = None
     ) -> list[Order]:

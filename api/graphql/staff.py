@@ -14,13 +14,13 @@ from api.graphql.common import (
     MinPosition,
     PageInfo,
     RecordRef,
-    may_see,
     query_error,
     read,
     visible_branch,
 )
 from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
+from api.graphql.traversal import Counted, staff_visible
 from domain import errors
 from domain.access import Permission
 from domain.staff import (
@@ -33,6 +33,7 @@ from domain.staff import (
     RevokeToken,
 )
 from projections import staff as model
+from projections.staff import StaffSort
 
 READ_MODELS = [model.StaffModel.name]
 
@@ -41,7 +42,7 @@ StaffFilter = input_type(model.StaffFilter, "StaffFilter")
 
 
 @strawberry.type(description="A page of staff members.")
-class StaffConnection:
+class StaffConnection(Counted):
     nodes: list[StaffMember] = strawberry.field(description="The members on this page.")
     page_info: PageInfo = strawberry.field(description="Where the page ends.")
 
@@ -67,13 +68,14 @@ class StaffQuery:
         row = await read(
             ctx, lambda curs: model.get(curs, id), models=READ_MODELS, min_position=min_position
         )
-        if row is None or not (
-            row.id == ctx.principal.staff_id or may_see(ctx, Permission.VIEW_STAFF, row.branch)
-        ):
+        if row is None or not staff_visible(ctx, row):
             return None
         return build(StaffMember, row)
 
-    @strawberry.field(description="Staff ordered by name; keyset pages of at most 200.")
+    @strawberry.field(
+        description="Staff ordered by name unless `orderBy` says otherwise; keyset pages of at "
+        "most 200."
+    )
     async def staff(
         self,
         info: Info[Context, None],
@@ -84,6 +86,10 @@ class StaffQuery:
         first: First = 50,
         after: After = None,
         min_position: MinPosition = None,
+        order_by: Annotated[
+            StaffSort,
+            strawberry.argument(description="The sort (a cursor works only with its own sort)."),
+        ] = StaffSort.NAME,
     ) -> StaffConnection:
         ctx = info.context
         try:
@@ -93,13 +99,14 @@ class StaffQuery:
         flt = to_filter(filter, model.StaffFilter, branch=branch)
         found = await read(
             ctx,
-            lambda curs: model.page(curs, flt, first, after),
+            lambda curs: model.page(curs, flt, first, after, order_by),
             models=READ_MODELS,
             min_position=min_position,
         )
         return StaffConnection(
             nodes=[build(StaffMember, r) for r in found.items],
             page_info=PageInfo(end_cursor=found.end_cursor, has_next_page=found.has_next_page),
+            counter=lambda: read(ctx, lambda curs: model.count(curs, flt)),
         )
 
 

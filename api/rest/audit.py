@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from api.audit import export_lines
 from api.auth import Principal, authenticate, require
+from api.clocks import Clock
 from api.disclosures import record_disclosure
 from api.rest.params import aware, only
 from api.runtime import Runtime
@@ -30,6 +31,7 @@ _PARAMS = (
     "branch",
     "from",
     "to",
+    "clock",
     "aggregate_id",
     "reason",
 )
@@ -45,8 +47,17 @@ def audit_events(
     aggregate_type: str | None = Query(None, description="e.g. Client"),
     actor: UUID | None = None,
     branch: str | None = None,
-    recorded_from: datetime | None = Query(None, alias="from"),
-    recorded_to: datetime | None = Query(None, alias="to"),
+    start: datetime | None = Query(
+        None, alias="from", description="At or after this time, by `clock` (no zone: branch's)."
+    ),
+    end: datetime | None = Query(
+        None, alias="to", description="Before this time, by `clock` (no zone: branch's)."
+    ),
+    clock: Clock = Query(
+        Clock.RECORDED,
+        description="Which time from/to compare: recorded (when the store recorded the event) "
+        "or business (the time its command gave).",
+    ),
     aggregate_id: UUID | None = None,
     reason: str | None = Query(
         None, description="Why: required when the export shows you personal data in full."
@@ -59,14 +70,18 @@ def audit_events(
     if personal and not (reason and reason.strip()):
         raise HTTPException(422, "an export that shows personal data needs a reason")
     runtime: Runtime = request.app.state.runtime
+    start, end = aware(request, start), aware(request, end)
+    recorded = clock is Clock.RECORDED
     flt = AuditFilter(
         event_type=event_type,
         aggregate_type=aggregate_type,
         actor=actor,
         branch=branch.upper() if branch else None,
-        recorded_from=aware(request, recorded_from),
-        recorded_to=aware(request, recorded_to),
+        recorded_from=start if recorded else None,
+        recorded_to=end if recorded else None,
         originator_id=aggregate_id,
+        occurred_from=None if recorded else start,
+        occurred_to=None if recorded else end,
     )
     try:
         check_filter(flt)

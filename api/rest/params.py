@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request
+
+from api.clocks import maybe_branch_time
 
 
 def only(*names: str) -> Callable[[Request], None]:
@@ -29,7 +30,4 @@ def only(*names: str) -> Callable[[Request], None]:
 
 def aware(request: Request, value: datetime | None) -> datetime | None:
     """``value`` with a zone: a time without one is in the branch's time zone."""
-    if value is None or value.tzinfo is not None:
-        return value
-    zone = ZoneInfo(request.app.state.runtime.settings.branch_timezone)
-    return value.replace(tzinfo=zone)
+    return maybe_branch_time(value, request.app.state.runtime.settings.branch_timezone)

@@ -44,8 +44,15 @@ async def reconstruction(
     principal: Principal = Depends(authenticate),
     order: UUID | None = None,
     client: UUID | None = None,
-    received_from: datetime | None = Query(None, alias="from"),
-    received_to: datetime | None = Query(None, alias="to"),
+    received_from: datetime | None = Query(
+        None,
+        alias="from",
+        description="Orders received at or after this time (business clock: the receipt time "
+        "given; no zone: the branch's).",
+    ),
+    received_to: datetime | None = Query(
+        None, alias="to", description="Orders received before this time (business clock)."
+    ),
     branch: str | None = None,
     locale: str | None = None,
     pdf: bool = True,

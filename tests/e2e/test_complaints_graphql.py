@@ -348,11 +348,17 @@ def test_the_client_profile_lists_the_clients_complaints(desk: Desk, runtime: Ru
 
 def test_an_auditor_at_head_office_reads_every_branchs_queue(desk: Desk) -> None:
     cid = desk.receive()
+    desk.receive()
     found = desk.read(
-        'query($p: Int) { complaints(filter: {branch: "SH01"}, minPosition: $p) { nodes { id } } }',
+        'query($p: Int) { complaints(filter: {branch: "SH01"}, first: 1, minPosition: $p) {'
+        " nodes { id } totalCount pageInfo { hasNextPage } } }",
         desk.auditor,
     )
-    assert found["complaints"]["nodes"] == [{"id": cid}]
+    assert found["complaints"] == {
+        "nodes": [{"id": cid}],
+        "totalCount": 2,
+        "pageInfo": {"hasNextPage": True},
+    }
     refused = call(desk.auditor, "closeComplaint(complaintId: $id)", id=(ID, cid))
     assert refused["__typename"] == "NotAllowed"
 

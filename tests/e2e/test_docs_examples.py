@@ -1,9 +1,10 @@
-"""The GraphQL examples in docs/api.md: the reads run against the demo data without errors,
-and every example, mutations included, is valid against the schema."""
+"""The GraphQL examples in docs/api.md: the reads run against the demo data without errors
+and answer with data, and every example, mutations included, is valid against the schema."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -20,6 +21,10 @@ from domain.staff import IssueToken
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 #: Stands in for the placeholders ("<id>", "<李娜's id>", …) of the mutation examples.
 SOME_ID = "3e7d0a64-1426-432c-a6f3-e73cdcd21b02"
+#: The demo's business times run back from "now": a fixed now makes the docs' dates hold.
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+#: Examples only the audit roles may run.
+AUDIT = ("auditEvents", "history", "asOf", "AsOf")
 
 
 def _blocks() -> list[str]:
@@ -37,25 +42,34 @@ def _operations(block: str) -> list[str]:
     return [filled[a:b] for a, b in zip(starts, [*starts[1:], len(filled)], strict=True)]
 
 
+def _answered(value: object) -> bool:
+    """True when a field asked for at the top answered with something (a list, a record, a
+    page with at least one node)."""
+    if isinstance(value, dict) and "nodes" in value:
+        return bool(value["nodes"])
+    return bool(value)
+
+
 def test_every_read_example_in_the_api_docs_works_on_the_demo_data(
     runtime: Runtime, tmp_path: Path
 ) -> None:
+    runtime.clock = lambda: NOW
     admin = seed(runtime, tmp_path / "demo-token", clients=80, orders=200)
     auditor = new_token()
     runtime.system(IssueToken(staff_id=staff_id(10), token_hash=token_hash(auditor)), "docs test")
     runtime.runner.sync(runtime.runner.head())
     assert STAFF[10][2] == ["auditor"]
     examples = _examples()
-    assert len(examples) >= 7
+    assert len(examples) >= 12
     with TestClient(create_app(runtime)) as client:
         for query in examples:
-            token = auditor if "auditEvents" in query or "history" in query else admin
+            token = auditor if any(word in query for word in AUDIT) else admin
             response = client.post(
                 "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
             )
             body = response.json()
             assert response.status_code == 200 and "errors" not in body, (query, body)
-            assert any(v for v in body["data"].values()), (query, body)
+            assert all(_answered(v) for v in body["data"].values()), (query, body)
 
 
 def test_every_example_in_the_api_docs_mutations_included_is_valid_against_the_schema() -> None:
