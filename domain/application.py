@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 # Every record kind registers its commands and event topics when its package is imported.
 import domain.clients
+import domain.expenses
 import domain.instruments
 import domain.orders
 import domain.retention  # noqa: F401

@@ -21,6 +21,7 @@ from domain.clients import (
 )
 from domain.clients.identity import DocumentType
 from domain.errors import Code
+from domain.expenses import ApprovalLevel, BudgetKind, BudgetStatus, Currency, ExpenseStatus
 from domain.instruments import Board, InstrumentStatus, ProductRisk
 from domain.orders import (
     AbnormalRule,
@@ -33,6 +34,7 @@ from domain.orders import (
     ReviewerCode,
     Side,
 )
+from domain.periods import PeriodKind
 from domain.retention import RecordClass
 
 VOCABULARIES: list[type[Enum]] = [
@@ -57,6 +59,12 @@ VOCABULARIES: list[type[Enum]] = [
     ReviewerCode,
     AbnormalRule,
     RecordClass,
+    ExpenseStatus,
+    ApprovalLevel,
+    BudgetKind,
+    BudgetStatus,
+    Currency,
+    PeriodKind,
 ]
 
 for vocabulary in VOCABULARIES:

@@ -27,6 +27,7 @@ from api.graphql.audit import AuditQuery
 from api.graphql.clients import ClientMutation, ClientQuery
 from api.graphql.common import QueryError
 from api.graphql.context import Context
+from api.graphql.expenses import ExpenseMutation, ExpenseQuery
 from api.graphql.instruments import InstrumentQuery
 from api.graphql.orders import OrderMutation, OrderQuery
 from api.graphql.performance import PerformanceQuery
@@ -50,12 +51,13 @@ class Query(
     AuditQuery,
     PerformanceQuery,
     RetentionQuery,
+    ExpenseQuery,
 ):
     pass
 
 
 @strawberry.type(description="What you can record: every mutation is one command.")
-class Mutation(StaffMutation, ClientMutation, OrderMutation, RetentionMutation):
+class Mutation(StaffMutation, ClientMutation, OrderMutation, RetentionMutation, ExpenseMutation):
     pass
 
 

@@ -24,6 +24,8 @@ IGNORED: dict[str, str] = {
     "AccountNumberClaim.Claimed": "a uniqueness claim; the account number is on the client",
     "ExecutionClaim.Claimed": "a uniqueness claim; the execution is on the order's fill",
     "TokenClaim.Claimed": "a uniqueness claim; the token is on the staff member",
+    "InvoiceClaim.Claimed": "a uniqueness claim; the invoice is on the expense",
+    "InvoiceClaim.Released": "frees a uniqueness claim; the expense says rejected or withdrawn",
 }
 
 
