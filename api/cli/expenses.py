@@ -135,8 +135,13 @@ def budgets_deviations(period: PeriodOption, branch: BranchOption = None) -> Non
     of it: what is reported upward. Exits 1 when there are any."""
     lines, share = _lines(period, branch, deviations=True)
     out.print(f"lines more than {share * 100:.0f}% over budget in {period.upper()}: {len(lines)}")
+    for x in lines:
+        over = "" if x.deviation is None else f" (+{x.deviation * 100:.1f}%)"
+        out.print(
+            f"{x.branch} {x.department} / {x.category} ({x.kind}, {x.period}): budgeted "
+            f"{x.budgeted:,.2f}, actual {x.actual:,.2f}{over}"
+        )
     if lines:
-        out.print(_table(lines))
         raise typer.Exit(1)
 
 

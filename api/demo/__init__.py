@@ -77,6 +77,7 @@ def seed(
 ) -> str:
     """Seed the demo branches once; return the demo admin's token (kept in ``token_file``)."""
     from api.demo import clients as demo_clients
+    from api.demo import expenses as demo_expenses
     from api.demo import orders as demo_orders
     from api.demo import staff as demo_staff
 
@@ -87,6 +88,7 @@ def seed(
     runtime.runner.sync(seeder.position)  # the account managers must exist before clients
     demo_clients.seed(seeder, clients)
     demo_orders.seed(seeder, orders, clients)
+    demo_expenses.seed(seeder)
     token_file.parent.mkdir(parents=True, exist_ok=True)
     token_file.write_text(token + "\n")
     token_file.chmod(0o600)
