@@ -16,6 +16,7 @@ from domain.application import CommandResult
 from domain.errors import Code, DomainError, ValidationError
 from domain.periods import quarter_of
 from projections import budgets as budget_model
+from projections import retention as retention_model
 from tests.conftest import run, staff
 
 PDF = hashlib.sha256(b"scan").hexdigest()
@@ -181,3 +182,17 @@ def test_budget_vs_actual_equals_a_recomputation_from_the_events(runtime: Runtim
     projected = {r.budget_id: (r.committed, r.paid) for r in report}
     assert projected == _recompute(rt)
     assert projected[lines[1]] == (Decimal(0), Decimal(2500))  # the escalated one waits still
+
+
+def test_expenses_and_budget_lines_are_in_the_retention_report(runtime: Runtime) -> None:
+    finance, clerk = staff(runtime, "finance"), staff(runtime, "customer_service")
+    line = _line(runtime, finance)
+    command = _submit(runtime, line, "100", "KEEP-1")
+    run(runtime, command, clerk)
+    runtime.runner.sync(runtime.runner.head())
+    with runtime.cursor() as curs:
+        lines = list(retention_model.report(curs, ["cn-2025"], "Asia/Shanghai"))
+    kept = {r.record_id: r for r in lines if r.record_class == "expenses_budgets"}
+    assert set(kept) == {line, command.expense_id}
+    booked = kept[command.expense_id].booked_on
+    assert kept[command.expense_id].earliest_removal == booked.replace(year=booked.year + 10)
