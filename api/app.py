@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
-from strawberry.fastapi import GraphQLRouter
 
 from api.auth import Principal, authenticate
+from api.graphiql.web import GraphQLWithIDE
+from api.graphiql.web import assets as graphiql_assets
 from api.graphql.context import Context
 from api.graphql.schema import schema_for
 from api.limits import BodyLimit, RateLimiter
+from api.outage import install as answer_503_in_outages
 from api.rest.audit import router as audit_router
 from api.rest.health import metrics_registry
 from api.rest.health import router as health_router
@@ -49,15 +51,18 @@ def create_app(runtime: Runtime, *, run_projections: bool = True) -> FastAPI:
     settings = runtime.settings
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    answer_503_in_outages(app)
     app.state.metrics = metrics_registry(runtime)
     app.include_router(
-        GraphQLRouter(
+        GraphQLWithIDE(
             schema_for(runtime.settings.graphql_introspection),
             context_getter=graphql_context,
-            graphql_ide="graphiql",
+            ide=runtime.settings.graphiql,
         ),
         prefix="/graphql",
     )
+    if runtime.settings.graphiql:
+        app.include_router(graphiql_assets)
     app.include_router(health_router)
     app.include_router(audit_router)
     app.include_router(reconstruction_router)

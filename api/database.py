@@ -60,16 +60,19 @@ class Database:
         return make_conninfo(**p)
 
 
-def embedded(home: Path) -> Database:
-    """Start (or reuse) the embedded PostgreSQL whose data lives in ``home/pgdata``."""
+def embedded(home: Path, *, keep: bool = True) -> Database:
+    """Start (or reuse) the embedded PostgreSQL whose data lives in ``home/pgdata``; unless
+    ``keep``, the server is stopped and its data deleted when this process exits."""
     datadir = (home / "pgdata").resolve()
-    datadir.mkdir(parents=True, exist_ok=True)
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # pgserver's platformdirs warns about XDG_RUNTIME_DIR on servers; it does not matter.
         warnings.simplefilter("ignore")
         import pgserver  # imported here: only the embedded default needs it
 
-        server = pgserver.get_server(datadir, cleanup_mode=None)  # type: ignore[attr-defined]
+        server = pgserver.get_server(  # type: ignore[attr-defined]
+            datadir, cleanup_mode=None if keep else "delete"
+        )
     database = Database(server.get_uri()).with_dbname(EMBEDDED_DBNAME)
     ensure_database(database)
     return database

@@ -5,7 +5,6 @@ ties them to the hash chain."""
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,15 +19,18 @@ from psycopg.rows import DictRow
 from api import chain
 from api.audit import RecordedEvent, plain, recorded_events, replay_rows
 from api.database import Database
+from api.report import ReportOptions, pdf_unavailable, render_html, render_pdf
+from api.staff_history import StaffHistory
 from domain.application import BackOffice
 from domain.instruments import instrument_id
-from domain.privacy import FULL
+from domain.privacy import FULL, Visibility, mask, visibility
 from projections import clients as client_model
 from projections import instruments as instrument_model
 from projections import orders as order_model
+from projections.clients import is_restricted
 
 FORMAT = "backoffice-reconstruction/1"
-FILES = ("package.json", "report.html")
+FILES = ("package.json", "report.html", "report.pdf")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,22 @@ class Request:
         return {k: plain(v) for k, v in self.__dict__.items() if v is not None}
 
 
+@dataclass(frozen=True)
+class Requester:
+    """Who asked for the package: the signed-in staff member, or the person named on the
+    command line (with the operator who ran it)."""
+
+    name: str
+    via: str  # "token" or "command line"
+    staff_id: UUID | None = None
+    roles: tuple[str, ...] = ()
+    operator: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """The requester as recorded in the manifest."""
+        return {k: plain(v) for k, v in self.__dict__.items() if v not in (None, ())}
+
+
 def select_orders(curs: Cursor[DictRow], request: Request) -> list[UUID]:
     """The orders a request covers, in receipt order."""
     if request.order_id is not None:
@@ -75,7 +93,7 @@ def select_orders(curs: Cursor[DictRow], request: Request) -> list[UUID]:
     return [r["id"] for r in curs.fetchall()]
 
 
-def _event_json(r: RecordedEvent) -> dict[str, Any]:
+def _event_json(r: RecordedEvent, seen: Visibility = FULL) -> dict[str, Any]:
     e = r.envelope
     return {
         "notification_id": r.notification_id,
@@ -88,14 +106,22 @@ def _event_json(r: RecordedEvent) -> dict[str, Any]:
         "branch": e.branch_id,
         "reason": e.reason,
         "correlation_id": str(e.correlation_id),
-        "fields": r.fields(FULL),
+        "fields": r.fields(seen),
         "chain_hash": r.chain_hash,
     }
 
 
-def reconstruct_order(app: BackOffice, curs: Cursor[DictRow], order_id: UUID) -> dict[str, Any]:
+def reconstruct_order(
+    app: BackOffice,
+    curs: Cursor[DictRow],
+    order_id: UUID,
+    staff: StaffHistory | None = None,
+    roles: frozenset[str] | None = None,
+) -> dict[str, Any]:
     """One order's reconstruction: lifecycle, client and instrument as at receipt, review,
-    fills, feedback and flags."""
+    fills, feedback and flags; who acted named as the log knew them then. With ``roles``,
+    personal data is masked as those roles see it (``domain.privacy``); without, in full
+    (the operator's package for a regulator)."""
     events = recorded_events(app, curs, order_id)
     if not events:
         raise LookupError(f"order {order_id} is not in the event store")
@@ -109,15 +135,25 @@ def reconstruct_order(app: BackOffice, curs: Cursor[DictRow], order_id: UUID) ->
     instrument_row = replay_rows(instrument_events, instrument_model.evolve)
     order_row = replay_rows(events, order_model.evolve)
     by_type: dict[str, list[dict[str, Any]]] = {}
-    lifecycle = [_event_json(r) for r in events]
+    seen = FULL if roles is None else visibility(roles, is_restricted(curs, received.client_id))
+    lifecycle = [_event_json(r, seen) for r in events]
+    staff = staff or StaffHistory(app, curs)
+    for item, r in zip(lifecycle, events, strict=True):
+        staff.annotate(item, r.envelope.actor, r.event.timestamp)
+    client_json: dict[str, Any] | None = None
+    if client_row is not None:
+        manager = staff.as_at(client_row.account_manager, at)
+        client_json = mask(plain(client_row.__dict__), seen)
+        client_json["account_manager_name"] = None if manager is None else manager.name
     for item in lifecycle:
         by_type.setdefault(item["type"].split(".", 1)[1], []).append(item)
     review = by_type.get("Reviewed", [])
     return {
         "order_id": str(order_id),
-        "order": plain(order_row.__dict__) | {"average_price": plain(order_row.average_price)},
+        "order": mask(plain(order_row.__dict__), seen)
+        | {"average_price": plain(order_row.average_price)},
         "lifecycle": lifecycle,
-        "client_at_receipt": None if client_row is None else plain(client_row.__dict__),
+        "client_at_receipt": client_json,
         "client_events_considered": [r.notification_id for r in client_events],
         "instrument_at_receipt": None if instrument_row is None else plain(instrument_row.__dict__),
         "review": review[-1] if review else None,
@@ -152,16 +188,22 @@ def build(
     database: Database,
     curs: Cursor[DictRow],
     request: Request,
-    requested_by: str,
+    requester: Requester,
     out_dir: Path,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    options: ReportOptions | None = None,
+    with_pdf: bool = True,
+    roles: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """Write package.json, report.html and manifest.json into ``out_dir``; return the manifest."""
+    """Write package.json, report.html, report.pdf (unless not wanted, or where this machine
+    cannot print it) and manifest.json into ``out_dir``; return the manifest."""
+    options = options or ReportOptions()
     order_ids = select_orders(curs, request)
+    staff = StaffHistory(app, curs)
     orders = []
     for n, oid in enumerate(order_ids, start=1):
-        orders.append(reconstruct_order(app, curs, oid))
+        orders.append(reconstruct_order(app, curs, oid, staff, roles))
         if progress is not None:
             progress(n, len(order_ids))
     positions = [e["notification_id"] for o in orders for e in o["lifecycle"]]
@@ -177,19 +219,35 @@ def build(
     (out_dir / "package.json").write_text(
         json.dumps(package, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
     )
-    (out_dir / "report.html").write_text(render_html(package), encoding="utf-8")
-    manifest = {
+    manifest: dict[str, Any] = {
         "format": FORMAT,
         "request": request.describe(),
-        "requested_by": requested_by,
+        "requested_by": requester.name,
+        "requester": requester.describe(),
         "generated_at": plain(now),
+        "report_locale": options.locale,
         "orders": len(orders),
         "notification_ids": {
             "min": min(positions, default=None),
             "max": max(positions, default=None),
         },
         "chain_head": None if head is None else str(head),
-        "files": {name: sha256_file(out_dir / name) for name in FILES},
+    }
+    html = render_html(
+        package, manifest | {"package_sha256": sha256_file(out_dir / "package.json")}, options
+    )
+    (out_dir / "report.html").write_text(html, encoding="utf-8")
+    pdf = out_dir / "report.pdf"
+    why_not = pdf_unavailable() if with_pdf else None
+    if with_pdf and why_not is None:
+        pdf.write_bytes(render_pdf(html))
+    else:
+        # No PDF rather than one that prints Chinese as boxes; the HTML prints elsewhere.
+        pdf.unlink(missing_ok=True)
+        if why_not is not None:
+            manifest["report_pdf_missing"] = why_not
+    manifest["files"] = {
+        name: sha256_file(out_dir / name) for name in FILES if (out_dir / name).exists()
     }
     (out_dir / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
@@ -250,127 +308,3 @@ def verify_package(directory: Path, database: Database | None) -> PackageCheck:
                     f"{result.broken_at} ({result.problem})"
                 )
     return PackageCheck(problems, checked)
-
-
-# -- the human-readable report -------------------------------------------------------------
-
-_STYLE = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;color:#111}
-h1{font-size:1.4em}h2{font-size:1.15em;border-bottom:2px solid #333;margin-top:2em}
-table{border-collapse:collapse;width:100%;margin:.5em 0 1em;font-size:.9em}
-th,td{border:1px solid #999;padding:.25em .5em;text-align:left;vertical-align:top}
-th{background:#eee}.fail{color:#a00;font-weight:bold}.pass{color:#060}
-.facts td:first-child{width:14em;font-weight:bold}
-@media print{section{page-break-before:always}section:first-of-type{page-break-before:auto}}
-"""
-
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-def _facts(rows: list[tuple[str, Any]]) -> str:
-    body = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in rows)
-    return f'<table class="facts">{body}</table>'
-
-
-def _order_html(o: dict[str, Any]) -> str:
-    order, client, inst = o["order"], o["client_at_receipt"] or {}, o["instrument_at_receipt"] or {}
-    review = o["review"]
-    parts = [f'<section id="order-{_e(o["order_id"])}"><h2>Order {_e(o["order_id"])}</h2>']
-    parts.append(
-        _facts(
-            [
-                ("Instrument", f"{order['instrument_code']} {inst.get('name', '')}"),
-                ("Side / quantity", f"{order['side']} {order['quantity']}"),
-                ("Type / limit price", f"{order['order_type']} {order['limit_price'] or ''}"),
-                ("Channel", order["channel"]),
-                ("Received at", order["received_at"]),
-                ("Acting person", order["acting_person"] or "the client"),
-                ("Status now", order["status"]),
-                (
-                    "Filled / average price",
-                    f"{order['filled_quantity']} @ {order['average_price'] or '-'}",
-                ),
-            ]
-        )
-    )
-    parts.append("<h3>Client as at receipt</h3>")
-    parts.append(
-        _facts(
-            [
-                ("Client", f"{client.get('name')} ({client.get('id')})"),
-                ("Document", f"{client.get('document_type')} {client.get('document_number')}"),
-                ("Risk level at receipt", client.get("risk_level")),
-                ("Risk assessment valid until", client.get("risk_expires_on")),
-                ("Investor classification", client.get("classification")),
-                ("Qualified investor", client.get("qualified")),
-                (
-                    "Agreements",
-                    ", ".join(
-                        f"{a['agreement_type']} v{a['version']}"
-                        for a in client.get("agreements", [])
-                    ),
-                ),
-                ("Trading permissions", ", ".join(client.get("trading_permissions", []))),
-                ("Status at receipt", client.get("status")),
-            ]
-        )
-    )
-    parts.append("<h3>Instrument as at receipt</h3>")
-    parts.append(
-        _facts(
-            [
-                ("Product risk level at receipt", inst.get("risk_level")),
-                ("Board / lot", f"{inst.get('board')} / {inst.get('board_lot')}"),
-                ("Status / restricted", f"{inst.get('status')} / {inst.get('restricted')}"),
-            ]
-        )
-    )
-    parts.append("<h3>Review</h3>")
-    if review is None:
-        parts.append("<p>Not reviewed.</p>")
-    else:
-        decision = "accepted" if review["fields"]["accepted"] else "rejected"
-        codes = ", ".join(review["fields"]["reason_codes"]) or "none"
-        parts.append(
-            _facts(
-                [
-                    ("Decision", decision),
-                    ("Reason codes", codes),
-                    ("Reviewer", f"{review['actor']} ({review['actor_role']})"),
-                    ("Reviewed at", review["occurred_at"]),
-                ]
-            )
-        )
-        rows = "".join(
-            f'<tr><td>{_e(c["code"])}</td><td class="{"pass" if c["passed"] else "fail"}">'
-            f"{'passed' if c['passed'] else 'FAILED'}</td><td>{_e(c['detail'])}</td></tr>"
-            for c in review["fields"]["checks"]
-        )
-        parts.append(f"<table><tr><th>Check</th><th>Outcome</th><th>Detail</th></tr>{rows}</table>")
-    parts.append("<h3>Lifecycle</h3>")
-    rows = "".join(
-        f"<tr><td>{_e(e['version'])}</td><td>{_e(e['type'])}</td><td>{_e(e['occurred_at'])}</td>"
-        f"<td>{_e(e['actor'])}</td><td>{_e(e['actor_role'])}</td><td>{_e(e['reason'])}</td>"
-        f"<td><code>{_e(e['chain_hash'][:16])}…</code></td></tr>"
-        for e in o["lifecycle"]
-    )
-    parts.append(
-        "<table><tr><th>#</th><th>Event</th><th>Business time</th><th>Actor</th><th>Role</th>"
-        f"<th>Reason</th><th>Chain hash</th></tr>{rows}</table></section>"
-    )
-    return "".join(parts)
-
-
-def render_html(package: dict[str, Any]) -> str:
-    """A self-contained, printable report of the package."""
-    request = ", ".join(f"{k}: {v}" for k, v in package["request"].items())
-    body = "".join(_order_html(o) for o in package["orders"]) or "<p>No orders matched.</p>"
-    return (
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>Transaction reconstruction</title><style>{_STYLE}</style></head><body>"
-        f"<h1>Transaction reconstruction</h1><p>Request: {_e(request)}<br>"
-        f"Generated at: {_e(package['generated_at'])}<br>Orders: {len(package['orders'])}</p>"
-        f"{body}</body></html>"
-    )

@@ -101,9 +101,20 @@ def open_runtime(
     db = database or resolve(settings.database_url, settings.backoffice_home)
     if run_migrations:
         migrate(db)
-    app = open_application(db, pool_size=settings.pool_size, cipher_key=settings.cipher_key)
+    app = open_application(
+        db,
+        pool_size=settings.pool_size,
+        pool_timeout=settings.pool_timeout,
+        cipher_key=settings.cipher_key,
+    )
     app.policy = policy_from(settings)
-    runner = ProjectionRunner(app, all_models(), db.url, batch_size=settings.projection_batch_size)
+    runner = ProjectionRunner(
+        app,
+        all_models(),
+        db.url,
+        batch_size=settings.projection_batch_size,
+        max_backoff=settings.projection_retry_max,
+    )
     return Runtime(settings=settings, database=db, app=app, runner=runner)
 
 

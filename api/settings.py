@@ -25,7 +25,17 @@ class Settings(BaseSettings):
         default=5.0, description="seconds a query with minPosition waits for the projections"
     )
     projection_batch_size: int = 500
+    projection_retry_max: float = Field(
+        default=15.0,
+        gt=0,
+        description="longest wait (s) between the projection runner's reconnection attempts",
+    )
     pool_size: int = 5
+    pool_timeout: int = Field(
+        default=5,
+        ge=1,
+        description="seconds a request waits for a database connection before answering 503",
+    )
     backdate_days: int = Field(
         default=0,
         ge=0,
@@ -61,6 +71,14 @@ class Settings(BaseSettings):
         description="answer GraphQL introspection (switch off in production)",
     )
     cipher_key: str | None = Field(default=None, description="base64 AES key: encrypt events")
+    graphiql: bool = Field(
+        default=True, description="serve GraphiQL at GET /graphql; set false in production"
+    )
+    firm_name: str | None = Field(default=None, description="the firm, in report letterheads")
+    branch_names: str = Field(
+        default="", description="branch names for reports: SH01=上海某路证券营业部,BJ02=…"
+    )
+    report_locale: str = Field(default="zh-CN", description="default report language: zh-CN|en")
 
 
 @lru_cache(maxsize=1)

@@ -71,7 +71,11 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
 
 
 def application_env(
-    database: Database, *, pool_size: int = 5, cipher_key: str | None = None
+    database: Database,
+    *,
+    pool_size: int = 5,
+    pool_timeout: int = 5,
+    cipher_key: str | None = None,
 ) -> dict[str, str]:
     """The library's settings for our schema: tables come from migrations, never the library."""
     env = database.eventsourcing_env()
@@ -82,6 +86,12 @@ def application_env(
             "POSTGRES_POOL_SIZE": str(pool_size),
             "POSTGRES_MAX_OVERFLOW": str(pool_size * 2),
             "POSTGRES_LOCK_TIMEOUT": "10",
+            # After PostgreSQL restarts, every pooled connection is dead: the pool checks each
+            # one as it is handed out and replaces it, so no request gets a dead connection.
+            "POSTGRES_PRE_PING": "yes",
+            # How long a request waits for a connection (the library's default is 30 s, and it
+            # retries some reads ten times: a request in an outage would hang for minutes).
+            "POSTGRES_CONNECT_TIMEOUT": str(pool_timeout),
             "POSTGRES_ORIGINATOR_ID_TYPE": "uuid",
         }
     )
@@ -92,7 +102,14 @@ def application_env(
 
 
 def open_application(
-    database: Database, *, pool_size: int = 5, cipher_key: str | None = None
+    database: Database,
+    *,
+    pool_size: int = 5,
+    pool_timeout: int = 5,
+    cipher_key: str | None = None,
 ) -> BackOffice:
     """A BackOffice on this (migrated) database."""
-    return BackOffice(env=application_env(database, pool_size=pool_size, cipher_key=cipher_key))
+    env = application_env(
+        database, pool_size=pool_size, pool_timeout=pool_timeout, cipher_key=cipher_key
+    )
+    return BackOffice(env=env)

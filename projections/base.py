@@ -128,6 +128,14 @@ class Evolver(Generic[Row]):
         return self.functions[type(event)](row, event, position)
 
 
+class PositionMoved(RuntimeError):
+    """Another writer moved a model's position while a batch was being applied."""
+
+    def __init__(self, name: str, expected: int, found: int) -> None:
+        super().__init__(f"{name}: expected position {expected}, found {found}")
+        self.found = found
+
+
 class ReadModelView(PostgresTrackingRecorder):
     """Writes a batch of a model's rows and its tracking position in one transaction."""
 
@@ -139,12 +147,41 @@ class ReadModelView(PostgresTrackingRecorder):
         """The last notification id this model has processed (0 before the first)."""
         return self.max_tracking_id(self.model.name) or 0
 
-    def apply_batch(self, events: list[tuple[DomainEventProtocol[Any], int]], upto: int) -> None:
-        """Apply ``events`` and move the position to ``upto``, all or nothing."""
+    def apply_batch(
+        self,
+        events: list[tuple[DomainEventProtocol[Any], int]],
+        upto: int,
+        expected: int | None = None,
+    ) -> None:
+        """Apply ``events`` and move the position to ``upto``, all or nothing; with
+        ``expected``, only if the position is still that (else PositionMoved)."""
         with self.datastore.transaction(commit=True) as curs:
             for event, position in events:
                 self.model.apply(curs, event, position)
+            if expected is not None:
+                self._check_position(curs, expected)
             self._insert_tracking(curs, Tracking(self.model.name, upto))
+
+    def _check_position(self, curs: Cursor[DictRow], expected: int) -> None:
+        # A fence that does not trust the advisory lock: if another runner (one that took the
+        # lock after ours was lost with its connection, or a rebuild's swap) moved the position
+        # since this batch was read, the batch is rolled back instead of applied twice. Taken
+        # after the model's rows, in the order a rebuild's swap locks, so the two cannot
+        # deadlock; the row is created first so that two runners starting at 0 also collide.
+        if expected == 0:
+            curs.execute(
+                f"INSERT INTO {TRACKING_TABLE} VALUES (%s, 0)"  # noqa: S608 - a constant
+                " ON CONFLICT (application_name) DO NOTHING",
+                (self.model.name,),
+            )
+        row = curs.execute(
+            f"SELECT notification_id FROM {TRACKING_TABLE}"  # noqa: S608 - a constant
+            " WHERE application_name = %s FOR UPDATE",
+            (self.model.name,),
+        ).fetchone()
+        found = int(row["notification_id"]) if row else 0
+        if found != expected:
+            raise PositionMoved(self.model.name, expected, found)
 
 
 def upsert(curs: Cursor[DictRow], table: str, values: dict[str, Any], key: str = "id") -> None:

@@ -9,6 +9,7 @@ first on the search path. A crashed rebuild resumes from the shadow's own tracki
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from psycopg.rows import DictRow, dict_row
 from projections.base import TRACKING_TABLE
 from projections.runner import Progress, ProjectionRunner
 
+_LOCK_ATTEMPTS = 200
 _INDEX_NAME = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ")
 
 
@@ -107,10 +109,27 @@ class BlueGreen:
         return position
 
     def _lock_live(self, conn: psycopg.Connection[DictRow], mode: str) -> int:
-        for table in self.model.tables:
-            conn.execute(
-                sql.SQL("LOCK TABLE public.{} IN " + mode + " MODE").format(sql.Identifier(table))
-            )
+        # Never wait for a lock while holding another: a reader joining the tables in another
+        # order (staff_tokens, then staff) would deadlock with us, and the reader would be the
+        # one PostgreSQL aborts. So only the first lock waits; the others are taken NOWAIT, and
+        # a refusal gives back everything (the savepoint) and tries again a moment later.
+        for attempt in range(_LOCK_ATTEMPTS):
+            try:
+                with conn.transaction():
+                    for i, table in enumerate(self.model.tables):
+                        conn.execute(
+                            sql.SQL(
+                                "LOCK TABLE public.{} IN "
+                                + mode
+                                + " MODE"
+                                + (" NOWAIT" if i else "")
+                            ).format(sql.Identifier(table))
+                        )
+                break
+            except psycopg.errors.LockNotAvailable:
+                if attempt == _LOCK_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(0.002 * 2**attempt, 0.1))
         row = conn.execute(
             sql.SQL("SELECT notification_id FROM public.{} WHERE application_name = %s").format(
                 sql.Identifier(TRACKING_TABLE)

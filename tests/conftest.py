@@ -6,7 +6,10 @@ so tests are isolated and fast.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,14 +30,22 @@ from domain.envelope import SYSTEM_ACTOR
 from domain.staff import IssueToken, RegisterStaff
 from tests.harness import VALID_ID
 
+pytest_plugins = ["tests.reliability"]
+
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Database:
-    """The PostgreSQL server the suite runs against."""
+def server() -> Database:
+    """The PostgreSQL server the suite runs against: DATABASE_URL, else an embedded server in
+    a directory of its own (not pytest's shared temp folder, which concurrent runs rotate),
+    stopped and deleted when the suite ends."""
     url = os.environ.get("DATABASE_URL")
     if url:
         return Database(url)
-    return embedded(tmp_path_factory.mktemp("pg"))
+    home = Path(tempfile.mkdtemp(prefix="backoffice-test-pg-"))
+    home.chmod(0o755)  # run as root, pgserver's postgres runs as its own user
+    # Registered before the server's own exit handler, so it runs after the server stopped.
+    atexit.register(shutil.rmtree, home, True)
+    return embedded(home, keep=False)
 
 
 def _create(server: Database, name: str, template: str | None = None) -> Database:

@@ -12,9 +12,10 @@ import typer
 from api.audit import export_lines
 from api.cli.common import cli, err, fail, group, open_configured, os_user, out, progress
 from api.database import resolve
-from api.reconstruction import Request
+from api.reconstruction import Request, Requester
 from api.reconstruction import build as build_package
 from api.reconstruction import verify_package as check_package
+from api.report import ReportOptions
 from api.settings import get_settings
 from domain.envelope import SYSTEM_ROLE
 from projections.audit import AuditFilter, check_filter
@@ -88,14 +89,30 @@ def _utc(value: datetime | None) -> datetime | None:
 @cli.command()
 def reconstruct(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the package into.")],
+    requested_by: Annotated[
+        str,
+        typer.Option(
+            "--requested-by",
+            help="Who asked for the package (e.g. '王五, 证监会上海监管局'): in the manifest.",
+        ),
+    ],
     order: Annotated[UUID | None, typer.Option(help="One order.")] = None,
     client: Annotated[UUID | None, typer.Option(help="Every order of one client.")] = None,
     received_from: Annotated[datetime | None, typer.Option("--from")] = None,
     received_to: Annotated[datetime | None, typer.Option("--to")] = None,
     branch: Annotated[str | None, typer.Option(help="With --from/--to: one branch.")] = None,
+    locale: Annotated[
+        str | None, typer.Option(help="Report language: zh-CN (default) or en.")
+    ] = None,
+    pdf: Annotated[
+        bool, typer.Option(help="Also print report.pdf (about 0.3 s a page; off for big periods).")
+    ] = True,
 ) -> None:
-    """Write a reconstruction package: package.json, report.html and manifest.json."""
+    """Write a reconstruction package: package.json, report.html, report.pdf, manifest.json."""
+    if not requested_by.strip():
+        raise fail("say who asked for the package: --requested-by 'NAME, AUTHORITY'", 2)
     try:
+        options = ReportOptions.from_settings(get_settings(), locale)
         request = Request(
             order,
             client,
@@ -115,10 +132,12 @@ def reconstruct(
                 runtime.database,
                 curs,
                 request,
-                f"{os_user()} (command line)",
+                Requester(requested_by.strip(), "command line", operator=os_user()),
                 out_dir,
                 runtime.clock(),
                 lambda n, total: bar.update(task, completed=n, total=total),
+                options,
+                with_pdf=pdf,
             )
     except LookupError as exc:
         raise fail(str(exc.args[0]), 1) from None
@@ -126,6 +145,8 @@ def reconstruct(
         runtime.close()
     out.print(f"{manifest['orders']} order(s) reconstructed into {out_dir}")
     out.print(f"chain head at export: {manifest['chain_head']}")
+    if "report_pdf_missing" in manifest:
+        err.print(f"[yellow]report.pdf not written:[/yellow] {manifest['report_pdf_missing']}")
 
 
 @cli.command("verify-package")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 
 import typer
@@ -55,4 +56,8 @@ def os_user() -> str:
     try:
         return os.getlogin()
     except OSError:
-        return os.environ.get("USER", "unknown")
+        # No controlling terminal (cron, CI, containers): the effective user still names them.
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"

@@ -6,9 +6,9 @@ import logging
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from api.cli.common import err, fail, group, open_configured, out, progress
+from api.cli.incidents import project_resume, status_report
 from projections.rebuild import BlueGreen
 from projections.runner import ProjectionFailed
 
@@ -24,26 +24,25 @@ def project(ctx: typer.Context) -> None:
     runtime = open_configured()
     err.print("projection worker: following the event store (Ctrl-C to stop)")
     try:
-        runtime.runner.run_forever()
+        runtime.runner.run_forever()  # rides out outages; a failing model stops alone
     except KeyboardInterrupt:
         pass
-    except ProjectionFailed as exc:
-        raise fail(str(exc)) from None
     finally:
         runtime.close()
 
 
 @project_cli.command("status")
 def project_status() -> None:
-    """Position and lag of every read model."""
+    """Position, lag and state of every read model, and the newest incidents."""
     runtime = open_configured()
     try:
-        table = Table("read model", "position", "head", "lag")
-        for lag in runtime.runner.lags():
-            table.add_row(lag.name, str(lag.position), str(lag.head), str(lag.lag))
-        out.print(table)
+        for part in status_report(runtime):
+            out.print(part)
     finally:
         runtime.close()
+
+
+project_cli.command("resume")(project_resume)
 
 
 @project_cli.command("rebuild")

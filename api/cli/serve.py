@@ -11,6 +11,7 @@ from rich.progress import TaskID
 from api.cli.common import cli, err, open_configured, out, progress
 from api.database import resolve
 from api.demo import seed
+from api.graphiql.url import serve_banner
 from api.migrate import migrate as run_migrations
 from api.runtime import Runtime, adopt_configured_retention
 from api.settings import get_settings
@@ -55,11 +56,12 @@ def serve(
     runtime = open_configured()
     out.print(f"database: {runtime.database.describe()}")
     adopt_configured_retention(runtime)
+    token = None
     if demo:
         token = _seed_with_progress(runtime)
         out.print(f"demo admin token: [bold]{token}[/bold]")
         out.print("  (send it as the header  Authorization: Bearer <token>)")
-    out.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/bold]")
+    out.print(serve_banner(runtime.settings.graphiql, host, port, token), soft_wrap=True)
     try:
         uvicorn.run(create_app(runtime, run_projections=projections), host=host, port=port)
     finally:

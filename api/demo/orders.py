@@ -71,6 +71,8 @@ def _one(s: Seeder, rng: random.Random, i: int, client: Client, inst: UpsertInst
         minutes=rng.randint(0, 330), microseconds=rng.randint(0, 999_999)
     )
     at = min(at, s.now - timedelta(minutes=30))
+    if client.opened_at is not None:  # an order cannot be received before the account opened
+        at = max(at, client.opened_at + timedelta(minutes=1))
     lot = inst.board_lot
     odd = rng.randint(1, lot - 1) if rng.random() < 0.03 and lot > 1 else 0
     quantity = lot * rng.randint(1, 20) + odd

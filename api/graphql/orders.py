@@ -102,7 +102,11 @@ class OrderQuery:
             branch = visible_branch(ctx, Permission.VIEW_ORDERS, getattr(filter, "branch", None))
         except errors.DomainError as exc:
             raise query_error(exc) from None
-        flt = to_filter(filter, model.OrderFilter, branch=branch)
+        code = getattr(filter, "instrument_code", None)
+        # Codes are stored upper-case (600519.SH); a filter typed in lower case finds them too.
+        flt = to_filter(
+            filter, model.OrderFilter, branch=branch, instrument_code=code and code.upper()
+        )
 
         def page(curs: Any) -> tuple[Any, set[UUID]]:
             return model.page(curs, flt, first, after), client_model.restricted_clients(curs)

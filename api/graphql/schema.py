@@ -33,6 +33,7 @@ from api.graphql.orders import OrderMutation, OrderQuery
 from api.graphql.performance import PerformanceQuery
 from api.graphql.retention import RetentionMutation, RetentionQuery
 from api.graphql.staff import StaffMutation, StaffQuery
+from api.outage import DatabaseOutageExtension
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 #: Most aliases one document may use (each alias is a field resolved again).
@@ -80,8 +81,9 @@ def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if isinstance(error, QueryError) or isinstance(original, QueryError):
         return False
-    # Errors GraphQL itself raises (syntax, unknown field, bad variable) are the client's.
-    return original is not None
+    # Errors GraphQL itself raises (syntax, unknown field, bad variable) are the client's; a
+    # variable outside its enum carries the GraphQLError of its coercion as original_error.
+    return original is not None and not isinstance(original, GraphQLError)
 
 
 UUID_SCALAR = strawberry.scalar(
@@ -113,7 +115,7 @@ class BackofficeSchema(strawberry.Schema):
             if isinstance(original, QueryError) or isinstance(error, QueryError):
                 code = (error.extensions or {}).get("code") or original.extensions.get("code")  # type: ignore[union-attr]
                 log.info("query refused: %s at %s", code, error.path)
-            elif original is None:
+            elif original is None or isinstance(original, GraphQLError):
                 log.info("document refused by GraphQL at %s", error.path or error.locations)
             else:
                 unexpected.append(error)
@@ -132,6 +134,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: _PARSER_CACHE,
         lambda: _VALIDATION_CACHE,
         lambda: MaskErrors(should_mask_error=_should_mask),
+        DatabaseOutageExtension,  # after MaskErrors: it sees the errors first
         ReadConsistencyExtension,
     ]
     if not introspection:

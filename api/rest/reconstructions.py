@@ -14,8 +14,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, authenticate, require
-from api.reconstruction import FILES, build
 from api.reconstruction import Request as PackageRequest
+from api.reconstruction import Requester, build
+from api.report import ReportOptions
 from api.rest.params import aware, only
 from api.runtime import Runtime
 from domain.access import Permission
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 @router.get(
     "/reconstructions",
     response_class=Response,
-    dependencies=[Depends(only("order", "client", "from", "to", "branch"))],
+    dependencies=[Depends(only("order", "client", "from", "to", "branch", "locale", "pdf"))],
 )
 async def reconstruction(
     request: Request,
@@ -36,10 +37,15 @@ async def reconstruction(
     received_from: datetime | None = Query(None, alias="from"),
     received_to: datetime | None = Query(None, alias="to"),
     branch: str | None = None,
+    locale: str | None = None,
+    pdf: bool = True,
 ) -> Response:
-    """A zip of package.json, report.html and manifest.json for the orders asked for."""
+    """A zip of package.json, report.html, report.pdf and manifest.json for the orders asked
+    for; the requester is the signed-in staff member."""
     require(principal, Permission.AUDIT)
+    runtime: Runtime = request.app.state.runtime
     try:
+        options = ReportOptions.from_settings(runtime.settings, locale)
         asked = PackageRequest(
             order,
             client,
@@ -49,23 +55,28 @@ async def reconstruction(
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    runtime: Runtime = request.app.state.runtime
+    requester = Requester(
+        principal.name, "token", staff_id=principal.staff_id, roles=tuple(sorted(principal.roles))
+    )
 
     def make() -> bytes:
         with tempfile.TemporaryDirectory() as tmp, runtime.cursor() as curs:
             out = Path(tmp)
-            build(
+            manifest = build(
                 runtime.app,
                 runtime.database,
                 curs,
                 asked,
-                f"{principal.name} ({principal.staff_id})",
+                requester,
                 out,
                 runtime.clock(),
+                options=options,
+                with_pdf=pdf,
+                roles=principal.roles,
             )
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for name in (*FILES, "manifest.json"):
+                for name in (*manifest["files"], "manifest.json"):
                     archive.write(out / name, name)
             return buffer.getvalue()
 

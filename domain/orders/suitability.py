@@ -159,11 +159,8 @@ def review_checks(
     terms: OrderTerms, client: ClientFacts, instrument: InstrumentFacts
 ) -> list[CheckOutcome]:
     """Every check of the review, in a fixed order, each with its outcome."""
-    price_ok = (
-        terms.limit_price is not None and terms.limit_price > 0
-        if terms.order_type == "limit"
-        else terms.limit_price is None
-    )
+    price = terms.limit_price
+    price_ok = (price is not None and price > 0) if terms.order_type == "limit" else price is None
     lot_ok = terms.side == "sell" or terms.quantity % instrument.board_lot == 0
     board_ok = (
         instrument.board not in PERMISSION_BOARDS or instrument.board in client.trading_permissions
@@ -205,7 +202,7 @@ def review_checks(
         CheckOutcome(
             ReasonCode.LIMIT_PRICE_INVALID,
             price_ok,
-            f"{terms.order_type} order, price {terms.limit_price}",
+            f"{terms.order_type} order, price {price}",
         ),
         CheckOutcome(
             ReasonCode.INSTRUMENT_NOT_TRADABLE,
@@ -238,8 +235,9 @@ def abnormal_rules(
 ) -> list[str]:
     """The abnormal-trade rules this order trips (empty when none)."""
     tripped: list[str] = []
-    if terms.limit_price is not None and client.declared_assets is not None:
-        notional = terms.limit_price * terms.quantity
+    price = terms.limit_price
+    if price is not None and client.declared_assets is not None:
+        notional = price * terms.quantity
         if notional > client.declared_assets * policy.notional_multiple:
             tripped.append(AbnormalRule.NOTIONAL_ABOVE_ASSETS.value)
     if cancellations_today > policy.max_cancellations_per_day:

@@ -7,13 +7,16 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Runtime
-from tests.conftest import VALID_ID, add_staff, command, onboard
+from domain.clients import AssessRisk, RiskLevel
+from tests.conftest import add_staff, onboard, run
+from tests.harness import VALID_ID
 
 
 @pytest.fixture
@@ -41,9 +44,7 @@ def story(runtime: Runtime) -> dict[str, Any]:
     time.sleep(0.01)
     between = datetime.now(UTC)
     time.sleep(0.01)
-    runtime.app.assess_risk(
-        command({"account_manager"}, reason="annual review"), client_id=cid, level="C5"
-    )
+    run(runtime, AssessRisk(client_id=cid, level=RiskLevel.C5), manager, reason="annual review")
     runtime.runner.sync(runtime.runner.head())
     return {"client_id": str(cid), "between": between.isoformat(), "manager": str(manager)}
 
@@ -108,7 +109,7 @@ def test_a_client_as_of_a_moment_shows_what_was_recorded_then(
         id=story["client_id"],
         at=story["between"],
     )
-    assert then["data"]["clientAsOf"] == {"riskLevel": "C3", "version": 6, "status": "active"}
+    assert then["data"]["clientAsOf"] == {"riskLevel": "C3", "version": 6, "status": "ACTIVE"}
     generic = then["data"]["asOf"]
     assert (generic["aggregateType"], generic["version"]) == ("Client", 6)
     assert generic["state"]["risk_level"] == "C3"
@@ -123,6 +124,22 @@ def test_a_client_as_of_a_moment_shows_what_was_recorded_then(
     # the same answer as replaying by hand
     client_then = runtime.app.repository.get(uuid.UUID(story["client_id"]), version=6)
     assert client_then.risk_level == "C3"
+
+
+def test_a_time_without_a_zone_is_taken_in_the_branch_time_zone(
+    client: TestClient, runtime: Runtime, story: dict[str, Any]
+) -> None:
+    _, token = add_staff(runtime, "郑华", "HQ", ["auditor"])
+    between = datetime.fromisoformat(story["between"])
+    query = "query($id: UUID!, $at: DateTime!) { clientAsOf(id: $id, at: $at) { riskLevel } }"
+    shanghai = between.astimezone(ZoneInfo(runtime.settings.branch_timezone)).replace(tzinfo=None)
+    local = ask(client, token, query, id=story["client_id"], at=shanghai.isoformat())
+    assert local["data"]["clientAsOf"] == {"riskLevel": "C3"}
+    # the same wall-clock reading in UTC, taken in Shanghai, is 8 hours earlier: no client yet
+    utc = ask(
+        client, token, query, id=story["client_id"], at=between.replace(tzinfo=None).isoformat()
+    )
+    assert utc["data"]["clientAsOf"] is None
 
 
 def test_before_its_first_event_a_record_did_not_exist(
@@ -272,6 +289,6 @@ def test_a_legal_hold_through_graphql_suspends_the_clients_retention(
         " { recordClass preset earliestRemoval held eligibleNow } }",
         id=story["client_id"],
     )["data"]["retention"]
-    assert {line["recordClass"] for line in lines} == {"client_identity", "account_opening"}
+    assert {line["recordClass"] for line in lines} == {"CLIENT_IDENTITY", "ACCOUNT_OPENING"}
     assert all(line["held"] and not line["eligibleNow"] for line in lines)
     assert all(line["earliestRemoval"] is None for line in lines)  # relationship not ended

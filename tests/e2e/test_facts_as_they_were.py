@@ -19,6 +19,9 @@ from domain.instruments import Board, ProductRisk, UpsertInstrument
 from domain.staff import IssueToken
 from tests.conftest import add_staff, onboard, run
 from tests.e2e.api import Api
+from tests.reliability import Probe
+
+pytestmark = pytest.mark.reliability
 
 #: Noon in Shanghai: a whole business day on either side.
 NOON = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
@@ -183,13 +186,16 @@ def test_an_older_assessment_is_history_and_does_not_replace_the_current_one(
 
 
 def test_a_deactivated_member_is_refused_on_the_very_next_requests(
-    runtime: Runtime, people: dict[str, Api]
+    runtime: Runtime, people: dict[str, Api], probe: Probe
 ) -> None:
+    """deactivateStaff, then at once (no sleep) 50 mutations with the member's token."""
     victim = people["manager"]
     done = people["admin"].mutate("deactivateStaff(staffId: $id)", id=str(victim.id))
     assert done["__typename"] == "CommandSuccess", done
     revoke = "mutation($id: UUID!) { revokeRole(staffId: $id, role: TRADER) { __typename } }"
     statuses = [victim.post(revoke, id=str(victim.id)).status_code for _ in range(50)]
+    probe.count("mutations sent after deactivation", len(statuses))
+    probe.count("refused (401)", statuses.count(401))
     assert statuses == [401] * 50
 
 

@@ -40,13 +40,13 @@ mutation($input: RegisterStaffInput!, $key: String) {
   registerStaff(input: $input, idempotencyKey: $key) {
     __typename
     ... on CommandSuccess { id version position replayed }
-    ... on ValidationError { message field }
+    ... on ValidationError { message field code }
     ... on NotAllowed { message }
   }
 }"""
 
 GRANT = """
-mutation($id: UUID!, $role: String!, $v: Int) {
+mutation($id: UUID!, $role: Role!, $v: Int) {
   grantRole(staffId: $id, role: $role, expectedVersion: $v) {
     __typename
     ... on CommandSuccess { version position }
@@ -77,7 +77,7 @@ def test_me_answers_with_the_staff_member_behind_the_token(
         "id": str(principal.staff_id),
         "name": "李娜",
         "branch": "SH01",
-        "roles": ["account_manager"],
+        "roles": ["ACCOUNT_MANAGER"],
         "active": True,
     }
 
@@ -102,7 +102,7 @@ def test_a_deactivated_staff_members_token_stops_working(
 
 def test_a_role_that_may_not_act_gets_not_allowed(client: TestClient, runtime: Runtime) -> None:
     _, token = add_staff(runtime, "Trader", "SH01", ["trader"])
-    body = gql(client, token, REGISTER, input={"name": "X", "branch": "SH01", "roles": ["trader"]})
+    body = gql(client, token, REGISTER, input={"name": "X", "branch": "SH01", "roles": ["TRADER"]})
     assert body["data"]["registerStaff"]["__typename"] == "NotAllowed"
     listing = gql(client, token, "{ staff { nodes { name } } }")
     assert listing["errors"][0]["extensions"]["code"] == "NOT_ALLOWED"
@@ -112,7 +112,7 @@ def test_registering_staff_then_reading_it_back_with_min_position(
     client: TestClient, admin: str
 ) -> None:
     body = gql(
-        client, admin, REGISTER, input={"name": "张伟", "branch": "SH01", "roles": ["trader"]}
+        client, admin, REGISTER, input={"name": "张伟", "branch": "SH01", "roles": ["TRADER"]}
     )
     result = body["data"]["registerStaff"]
     assert result["__typename"] == "CommandSuccess" and result["version"] == 1
@@ -126,7 +126,7 @@ def test_registering_staff_then_reading_it_back_with_min_position(
     )
     assert read["data"]["staffMember"] == {
         "name": "张伟",
-        "roles": ["trader"],
+        "roles": ["TRADER"],
         "position": result["position"],
     }
     assert read["extensions"]["consistency"][0]["reached"] is True
@@ -140,18 +140,31 @@ def test_a_min_position_not_reached_in_time_is_reported(client: TestClient, admi
     assert read["data"]["staff"]["nodes"]  # the data is still served, marked as stale
 
 
-def test_invalid_input_is_a_validation_error_naming_the_field(
-    client: TestClient, admin: str
+def test_invalid_input_is_a_validation_error_naming_the_field_and_its_code(
+    client: TestClient, admin: str, runtime: Runtime
 ) -> None:
+    head = runtime.runner.head()
+    body = gql(client, admin, REGISTER, input={"name": "X", "branch": "SH01", "roles": []})
+    result = body["data"]["registerStaff"]
+    assert result["__typename"] == "ValidationError"
+    assert (result["field"], result["code"]) == ("roles", "REQUIRED")
+    assert runtime.runner.head() == head
+
+
+def test_a_value_outside_a_vocabulary_is_refused_by_the_schema_and_records_nothing(
+    client: TestClient, admin: str, runtime: Runtime
+) -> None:
+    head = runtime.runner.head()
     body = gql(client, admin, REGISTER, input={"name": "X", "branch": "SH01", "roles": ["pilot"]})
-    assert body["data"]["registerStaff"]["__typename"] == "ValidationError"
-    assert body["data"]["registerStaff"]["field"] == "roles"
+    assert body["data"] is None
+    assert "Role" in body["errors"][0]["message"]
+    assert runtime.runner.head() == head
 
 
 def test_a_retried_mutation_returns_the_first_result_and_records_nothing_new(
     client: TestClient, admin: str, runtime: Runtime
 ) -> None:
-    staff_input = {"name": "Retry", "branch": "SH01", "roles": ["trader"], "id": str(uuid.uuid4())}
+    staff_input = {"name": "Retry", "branch": "SH01", "roles": ["TRADER"], "id": str(uuid.uuid4())}
     first = gql(client, admin, REGISTER, input=staff_input, key="req-1")["data"]["registerStaff"]
     head = runtime.runner.head()
     again = gql(client, admin, REGISTER, input=staff_input, key="req-1")["data"]["registerStaff"]
@@ -160,14 +173,28 @@ def test_a_retried_mutation_returns_the_first_result_and_records_nothing_new(
     assert runtime.runner.head() == head
 
 
+def test_reusing_an_idempotency_key_with_another_payload_is_refused_and_records_nothing(
+    client: TestClient, admin: str, runtime: Runtime
+) -> None:
+    staff_input = {"name": "Retry", "branch": "SH01", "roles": ["TRADER"]}
+    first = gql(client, admin, REGISTER, input=staff_input, key="req-2")["data"]["registerStaff"]
+    assert first["__typename"] == "CommandSuccess"
+    head = runtime.runner.head()
+    other = gql(client, admin, REGISTER, input={**staff_input, "name": "Other"}, key="req-2")
+    refused = other["data"]["registerStaff"]
+    assert refused["__typename"] == "ValidationError"
+    assert (refused["field"], refused["code"]) == ("idempotencyKey", "IDEMPOTENCY_KEY_REUSED")
+    assert runtime.runner.head() == head
+
+
 def test_a_stale_expected_version_is_a_concurrency_conflict(client: TestClient, admin: str) -> None:
     created = gql(
-        client, admin, REGISTER, input={"name": "V", "branch": "SH01", "roles": ["trader"]}
+        client, admin, REGISTER, input={"name": "V", "branch": "SH01", "roles": ["TRADER"]}
     )
     staff_id = created["data"]["registerStaff"]["id"]
-    ok = gql(client, admin, GRANT, id=staff_id, role="risk", v=1)["data"]["grantRole"]
+    ok = gql(client, admin, GRANT, id=staff_id, role="RISK", v=1)["data"]["grantRole"]
     assert ok == {"__typename": "CommandSuccess", "version": 2, "position": ok["position"]}
-    stale = gql(client, admin, GRANT, id=staff_id, role="finance", v=1)["data"]["grantRole"]
+    stale = gql(client, admin, GRANT, id=staff_id, role="FINANCE", v=1)["data"]["grantRole"]
     assert stale["__typename"] == "ConcurrencyConflict"
     assert (stale["expectedVersion"], stale["actualVersion"]) == (1, 2)
 
@@ -218,8 +245,8 @@ def test_unexpected_errors_are_masked(client: TestClient, admin: str, runtime: R
     def explode(*_: Any, **__: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    runtime.app.register_staff = explode  # type: ignore[method-assign]
-    body = gql(client, admin, REGISTER, input={"name": "X", "branch": "SH01", "roles": ["trader"]})
+    runtime.app.execute = explode  # type: ignore[method-assign]
+    body = gql(client, admin, REGISTER, input={"name": "X", "branch": "SH01", "roles": ["TRADER"]})
     assert body["errors"][0]["message"] == "Unexpected error."
     assert "secret" not in str(body)
 

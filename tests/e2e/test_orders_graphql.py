@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.runtime import Runtime, system_command
+from api.runtime import Runtime
+from domain.clients import GrantTradingPermission
+from domain.instruments import Board, ProductRisk, UpsertInstrument
 from tests.conftest import add_staff, onboard
 
 RESULT = """
     __typename
     ... on CommandSuccess { id version position }
-    ... on ValidationError { message field }
+    ... on ValidationError { message field code }
     ... on NotAllowed { message }
 """
 
@@ -50,7 +52,7 @@ TYPES = {
     "fill": "RecordFillInput!",
     "id": "UUID!",
     "note": "String!",
-    "cause": "String!",
+    "cause": "CancelCause!",
 }
 RECEIVE = "receiveOrder(input: $input)"
 REVIEW = "reviewOrder(orderId: $id)"
@@ -66,18 +68,20 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 @pytest.fixture
 def setup(runtime: Runtime, client: TestClient) -> dict[str, Any]:
     for code, name, board, risk, lot, restricted in [
-        ("600519.SH", "贵州茅台", "main", "R3", 100, False),
-        ("300750.SZ", "宁德时代", "chinext", "R4", 100, False),
-        ("600234.SH", "科新发展", "main", "R2", 100, True),
+        ("600519.SH", "贵州茅台", Board.MAIN, ProductRisk.R3, 100, False),
+        ("300750.SZ", "宁德时代", Board.CHINEXT, ProductRisk.R4, 100, False),
+        ("600234.SH", "科新发展", Board.MAIN, ProductRisk.R2, 100, True),
     ]:
-        runtime.app.upsert_instrument(
-            system_command(runtime, "test"),
-            code=code,
-            name=name,
-            board=board,
-            risk_level=risk,
-            board_lot=lot,
-            restricted=restricted,
+        runtime.system(
+            UpsertInstrument(
+                code=code,
+                name=name,
+                board=board,
+                risk_level=risk,
+                board_lot=lot,
+                restricted=restricted,
+            ),
+            "test",
         )
     manager, manager_token = add_staff(runtime, "李娜", "SH01", ["account_manager"])
     client_id = onboard(runtime, manager.staff_id, "10000001")
@@ -94,12 +98,13 @@ def order_input(setup: dict[str, Any], **overrides: Any) -> dict[str, Any]:
         "clientId": setup["client_id"],
         "accountNumber": "10000001",
         "instrumentCode": "600519.SH",
-        "side": "buy",
+        "side": "BUY",
         "quantity": 200,
-        "orderType": "limit",
+        "orderType": "LIMIT",
         "limitPrice": "1500.00",
-        "channel": "phone",
-        "receivedAt": (datetime.now(UTC) - timedelta(seconds=3)).isoformat(),
+        "channel": "PHONE",
+        # not before the account was opened (just now, by the fixture) nor in the future
+        "receivedAt": datetime.now(UTC).isoformat(),
     }
     base.update(overrides)
     return base
@@ -107,7 +112,9 @@ def order_input(setup: dict[str, Any], **overrides: Any) -> dict[str, Any]:
 
 def test_an_order_goes_from_receipt_to_archive_through_graphql(setup: dict[str, Any]) -> None:
     taker, trader = setup["taker"], setup["trader"]
-    received_at = datetime(2026, 11, 23, 0, 0, 0, 123456, tzinfo=UTC)
+    # now (after the account was opened), with microseconds that are not zero
+    now = datetime.now(UTC)
+    received_at = now.replace(microsecond=now.microsecond or 1)
     received = taker.mutate(RECEIVE, input=order_input(setup, receivedAt=received_at.isoformat()))
     assert received["__typename"] == "CommandSuccess", received
     oid = received["id"]
@@ -122,7 +129,7 @@ def test_an_order_goes_from_receipt_to_archive_through_graphql(setup: dict[str, 
             "executedAt": at,
         }
         assert trader.mutate(FILL, fill=fill)["__typename"] == "CommandSuccess"
-    fed = taker.mutate('recordOrderFeedback(orderId: $id, channel: "phone")', id=oid)
+    fed = taker.mutate("recordOrderFeedback(orderId: $id, channel: PHONE)", id=oid)
     assert fed["__typename"] == "CommandSuccess"
     archived = taker.mutate("archiveOrder(orderId: $id)", id=oid)
     assert archived["__typename"] == "CommandSuccess"
@@ -133,9 +140,9 @@ def test_an_order_goes_from_receipt_to_archive_through_graphql(setup: dict[str, 
         id=oid,
         p=archived["position"],
     )["order"]
-    assert data["status"] == "archived"
+    assert data["status"] == "ARCHIVED"
     assert (data["filledQuantity"], data["averagePrice"]) == (200, "1500.1000")
-    assert data["receivedAt"].startswith("2026-11-23T00:00:00.123456")
+    assert data["receivedAt"].startswith(received_at.isoformat()[:26])
     steps = [(t["eventType"], t["actorRole"]) for t in data["timeline"]]
     assert steps == [
         ("Received", "account_manager"),
@@ -169,14 +176,15 @@ def test_each_failed_check_is_recorded_as_a_rejection_with_its_code(
         id=oid,
         p=reviewed["position"],
     )["order"]
-    assert data["status"] == "rejected" and code in data["reasonCodes"]
+    assert data["status"] == "REJECTED" and code in data["reasonCodes"]
 
 
 def test_a_signed_risk_acknowledgement_makes_a_higher_risk_product_suitable(
     runtime: Runtime, setup: dict[str, Any]
 ) -> None:
-    runtime.app.grant_trading_permission(
-        system_command(runtime, "test"), client_id=uuid.UUID(setup["client_id"]), board="chinext"
+    runtime.system(
+        GrantTradingPermission(client_id=uuid.UUID(setup["client_id"]), board=Board.CHINEXT),
+        "test",
     )
     oid = setup["taker"].mutate(RECEIVE, input=order_input(setup, instrumentCode="300750.SZ"))["id"]
     ack = setup["taker"].mutate(
@@ -189,7 +197,7 @@ def test_a_signed_risk_acknowledgement_makes_a_higher_risk_product_suitable(
         id=oid,
         p=reviewed["position"],
     )["order"]["status"]
-    assert status == "accepted"
+    assert status == "ACCEPTED"
 
 
 def test_overfill_and_a_repeated_execution_id_are_refused(setup: dict[str, Any]) -> None:
@@ -202,6 +210,7 @@ def test_overfill_and_a_repeated_execution_id_are_refused(setup: dict[str, Any])
         fill={"orderId": oid, "executionId": "R1", "quantity": 300, "price": "1", "executedAt": at},
     )
     assert over["__typename"] == "ValidationError" and over["field"] == "quantity"
+    assert over["code"] == "LIMIT_EXCEEDED"
     ok = trader.mutate(
         FILL,
         fill={"orderId": oid, "executionId": "R1", "quantity": 100, "price": "1", "executedAt": at},
@@ -212,6 +221,7 @@ def test_overfill_and_a_repeated_execution_id_are_refused(setup: dict[str, Any])
         fill={"orderId": oid, "executionId": "R1", "quantity": 100, "price": "1", "executedAt": at},
     )
     assert again["__typename"] == "ValidationError" and again["field"] == "executionId"
+    assert again["code"] == "DUPLICATE"
 
 
 def test_only_traders_review_and_only_risk_clears_flags(setup: dict[str, Any]) -> None:
@@ -251,7 +261,7 @@ def test_the_blotter_filters_and_pages(setup: dict[str, Any]) -> None:
     cancelled = taker.mutate(
         "cancelOrder(orderId: $id, cause: $cause)",
         id=last["id"],  # type: ignore[index]
-        cause="client_request",
+        cause="CLIENT_REQUEST",
     )
     assert cancelled["__typename"] == "CommandSuccess"
     page = taker.query(
@@ -264,8 +274,8 @@ def test_the_blotter_filters_and_pages(setup: dict[str, Any]) -> None:
         "query($a: String) { orders(first: 2, after: $a) { nodes { id status } } }",
         a=page["pageInfo"]["endCursor"],
     )["orders"]["nodes"]
-    assert rest == [{"id": last["id"], "status": "cancelled"}]  # type: ignore[index]
-    only = taker.query('{ orders(filter: {status: "cancelled"}) { nodes { id } } }')
+    assert rest == [{"id": last["id"], "status": "CANCELLED"}]  # type: ignore[index]
+    only = taker.query("{ orders(filter: {status: CANCELLED}) { nodes { id } } }")
     assert only["orders"]["nodes"] == [{"id": last["id"]}]  # type: ignore[index]
 
 

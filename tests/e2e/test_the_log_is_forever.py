@@ -20,6 +20,9 @@ from domain import orders as o
 from domain.instruments import Board, ProductRisk, UpsertInstrument
 from tests.conftest import add_staff, onboard, run
 from tests.e2e.api import Api
+from tests.reliability import Probe
+
+pytestmark = pytest.mark.reliability
 
 
 @pytest.fixture
@@ -56,11 +59,16 @@ def register(manager: Api, name: str) -> dict[str, Any]:
     ],
 )
 def test_a_hostile_name_is_refused_with_its_code_and_nothing_is_stored(
-    runtime: Runtime, client: TestClient, name: str, code: str
+    runtime: Runtime, client: TestClient, name: str, code: str, probe: Probe
 ) -> None:
+    """registerClient with a NUL byte, a lone surrogate, 201 characters, a line break or
+    blanks in the name: each refused with its code, the store unchanged."""
     manager = api(runtime, client, "account_manager")
     head = runtime.runner.head()
     result = register(manager, name)
+    probe.count("sent")
+    probe.count("refused" if result["__typename"] == "ValidationError" else "stored")
+    probe.count("events stored by a refusal", runtime.runner.head() - head)
     assert (result["__typename"], result["field"], result["code"]) == (
         "ValidationError",
         "name",
@@ -81,8 +89,10 @@ def test_a_hostile_name_is_refused_with_its_code_and_nothing_is_stored(
     ],
 )
 def test_a_price_no_column_or_report_can_hold_is_refused(
-    runtime: Runtime, client: TestClient, price: str, code: str
+    runtime: Runtime, client: TestClient, price: str, code: str, probe: Probe
 ) -> None:
+    """receiveOrder with an Infinity, NaN, sNaN, 1e308, 1e-30 or over-precise limit price."""
+    probe.count("sent")
     manager = api(runtime, client, "account_manager")
     cid = onboard(runtime, manager.id)
     head = runtime.runner.head()
@@ -165,8 +175,9 @@ def test_a_document_with_too_many_aliases_is_refused(runtime: Runtime, client: T
 
 
 def test_a_request_waiting_for_a_far_position_does_not_hold_up_others(
-    runtime: Runtime, client: TestClient
+    runtime: Runtime, client: TestClient, probe: Probe
 ) -> None:
+    """25 aliases waiting for minPosition 2,000,000,000 while 20 `{ me }` requests run."""
     manager = api(runtime, client, "account_manager")
     waits = " ".join(
         f"w{i}: clients(first: 1, minPosition: 2000000000) {{ nodes {{ id }} }}" for i in range(25)
@@ -185,6 +196,9 @@ def test_a_request_waiting_for_a_far_position_does_not_hold_up_others(
         assert manager.data("{ me { name } }")["me"]["name"].startswith("account_manager")
         answered.append(time.monotonic())
     waiter.join(30)
+    probe.figure("slowest `{ me }` while the far request waited (ms)", round(1000 * max(
+        b - a for a, b in zip([answered[0] - 0.0, *answered[:-1]], answered, strict=True)
+    )))  # fmt: skip
     # Every quick request was answered while the far one was still waiting (one shared
     # deadline of READ_WAIT_TIMEOUT for all its 25 waits, on the event loop).
     assert "done" in slow and max(answered) < slow["done"]

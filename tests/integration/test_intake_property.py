@@ -27,6 +27,7 @@ from domain.instruments import Board, ProductRisk, UpsertInstrument
 from projections.audit import AuditFilter
 from tests.conftest import onboard, run, staff
 from tests.harness import VALID_ID
+from tests.reliability import Probe
 
 #: Examples per command: small in CI, larger by hand (INTAKE_EXAMPLES=200 pytest …).
 EXAMPLES = int(os.environ.get("INTAKE_EXAMPLES", "6"))
@@ -179,12 +180,18 @@ def world(runtime: Runtime) -> list[uuid.UUID]:
     run(
         runtime,
         o.ReceiveOrder(
-            order_id=oid, client_id=cid, account_number="10000001", instrument_code="600519.SH",
-            side=o.Side.BUY, quantity=100, order_type=o.OrderType.LIMIT, channel=o.OrderChannel.PHONE,
+            order_id=oid,
+            client_id=cid,
+            account_number="10000001",
+            instrument_code="600519.SH",
+            side=o.Side.BUY,
+            quantity=100,
+            order_type=o.OrderType.LIMIT,
+            channel=o.OrderChannel.PHONE,
             limit_price=Decimal("1700"),
         ),
         manager,
-    )  # fmt: skip
+    )
     run(runtime, o.ReviewOrder(order_id=oid), trader)
     return [manager, trader, cid, oid]
 
@@ -211,9 +218,13 @@ def check_everything_can_read(runtime: Runtime, since: int, orders: list[uuid.UU
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
+@pytest.mark.reliability
 def test_any_command_with_any_values_is_refused_cleanly_or_stored_for_good(
-    runtime: Runtime, world: list[uuid.UUID], data: st.DataObject
+    runtime: Runtime, world: list[uuid.UUID], data: st.DataObject, probe: Probe
 ) -> None:
+    """Every registered command with arbitrary field values (NUL, surrogates, huge and
+    non-finite numbers, naive and far times, unknown ids): a typed refusal with nothing
+    stored, or events every read model, the audit export and reconstructions process."""
     command = data.draw(commands(world, runtime.clock()))
     actor: Callable[[], uuid.UUID] = lambda: data.draw(st.sampled_from(world[:2]))  # noqa: E731
     before = runtime.runner.head()
@@ -221,7 +232,11 @@ def test_any_command_with_any_values_is_refused_cleanly_or_stored_for_good(
         run(runtime, command, actor() if data.draw(st.booleans()) else uuid.UUID(int=0))
     except DomainError as refused:
         event(f"{type(command).__name__}: refused ({type(refused).__name__})")
+        probe.count("commands sent")
+        probe.count("refused with a typed error")
         assert runtime.runner.head() == before, f"a refused {type(command).__name__} stored events"
         return
     event(f"{type(command).__name__}: stored")
+    probe.count("commands sent")
+    probe.count("stored and processed by every reader")
     check_everything_can_read(runtime, before, world)
