@@ -1,4 +1,4 @@
--- depends: 0009.four-eyes-roles
+-- depends: 0010.projection-incidents
 
 -- Expenses (projections/expenses.py). Approvals are JSON: they are read whole with their
 -- expense; approvers are an array as well so that the inbox can leave out what you approved.

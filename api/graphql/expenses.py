@@ -217,9 +217,15 @@ class ExpenseQuery:
         version: Annotated[
             int | None, strawberry.argument(description="A version (default: the one in force).")
         ] = None,
+        min_position: MinPosition = None,
     ) -> AuthorityMatrix | None:
         # Policy, not a record: every staff member may read who approves what.
-        found = await read(info.context, lambda c: matrix_model.matrix(c, version))
+        found = await read(
+            info.context,
+            lambda c: matrix_model.matrix(c, version),
+            models=[matrix_model.AuthorityMatrixModel.name],
+            min_position=min_position,
+        )
         return None if found is None else build(AuthorityMatrix, found)
 
 

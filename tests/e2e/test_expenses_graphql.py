@@ -276,10 +276,12 @@ def test_the_authority_matrix_is_set_by_head_office_and_shown_with_its_tiers(
     )
     refused = people["manager"].mutate(call, reason="mine")
     assert refused["__typename"] == "NotAllowed"
-    head_office.ok(call, reason="annual review")
+    set_at = head_office.ok(call, reason="annual review")["position"]
     eid = submit(people, "7000")["id"]
     seen = people["clerk"].query(
-        "{ authorityMatrix { version departmentHeadLimit tiers { upTo chain } } }"
+        "query($p: Int) { authorityMatrix(minPosition: $p) {"
+        " version departmentHeadLimit tiers { upTo chain } } }",
+        p=set_at,
     )["authorityMatrix"]
     assert seen["version"] == 1 and seen["departmentHeadLimit"] == "8000"
     assert seen["tiers"][2] == {
