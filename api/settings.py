@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         default="pboc-2007",
         description="comma-separated: pboc-2007, cn-2025, us-17a-4, eu-mifid (longest wins)",
     )
+    budget_deviation: Decimal = Field(
+        default=Decimal("0.10"),
+        ge=0,
+        le=10,
+        description="report budget lines spent above budget by more than this share (0.10: 10%)",
+    )
     max_request_bytes: int = Field(
         default=1_048_576, ge=1024, description="largest request body accepted (bytes)"
     )

@@ -16,6 +16,8 @@ class Role(StrEnum):
     CUSTOMER_SERVICE = "customer_service"
     RISK = "risk"
     FINANCE = "finance"
+    #: Heads a department of a branch; approves the smallest expenses (issue #12).
+    DEPARTMENT_HEAD = "department_head"
     BRANCH_MANAGER = "branch_manager"
     HEAD_OFFICE = "head_office"
     AUDITOR = "auditor"
@@ -47,6 +49,12 @@ class Permission(StrEnum):
     APPROVE_COMPLAINTS = "approve_complaints"
     VIEW_COMPLAINTS = "view_complaints"
     SET_COMPLAINT_DEADLINES = "set_complaint_deadlines"
+    SUBMIT_EXPENSES = "submit_expenses"
+    APPROVE_EXPENSES = "approve_expenses"
+    PAY_EXPENSES = "pay_expenses"
+    VIEW_EXPENSES = "view_expenses"
+    MANAGE_BUDGETS = "manage_budgets"
+    SET_AUTHORITY_MATRIX = "set_authority_matrix"
 
 
 _GRANTS: dict[Permission, frozenset[str]] = {
@@ -95,6 +103,27 @@ _GRANTS: dict[Permission, frozenset[str]] = {
     # regulators and head office read every branch's.
     Permission.VIEW_COMPLAINTS: frozenset(Role),
     Permission.SET_COMPLAINT_DEADLINES: frozenset({Role.HEAD_OFFICE}),
+    # Expenses (issue #12): staff of a branch submit; who approves which step is decided by
+    # the authority matrix from the approver's roles (domain/expenses/rules.py); finance pays.
+    Permission.SUBMIT_EXPENSES: frozenset(Role) - {Role.AUDITOR, Role.REGULATOR},
+    Permission.APPROVE_EXPENSES: frozenset(
+        {Role.DEPARTMENT_HEAD, Role.BRANCH_MANAGER, Role.HEAD_OFFICE}
+    ),
+    Permission.PAY_EXPENSES: frozenset({Role.FINANCE}),
+    # Everyone else sees the expenses they submitted themselves.
+    Permission.VIEW_EXPENSES: frozenset(
+        {
+            Role.DEPARTMENT_HEAD,
+            Role.BRANCH_MANAGER,
+            Role.FINANCE,
+            Role.HEAD_OFFICE,
+            Role.AUDITOR,
+            Role.REGULATOR,
+            Role.ADMIN,
+        }
+    ),
+    Permission.MANAGE_BUDGETS: frozenset({Role.FINANCE, Role.HEAD_OFFICE}),
+    Permission.SET_AUTHORITY_MATRIX: frozenset({Role.HEAD_OFFICE}),
 }
 
 

@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 import domain.clients
 import domain.complaints
 import domain.disclosures
+import domain.expenses
 import domain.instruments
 import domain.keys
 import domain.orders

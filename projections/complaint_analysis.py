@@ -15,8 +15,8 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from domain.periods import period_bounds
 from projections.base import col
-from projections.performance import period_bounds
 
 WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
 #: The dimensions of the analysis and the SQL that names a complaint's value in each.

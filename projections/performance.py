@@ -3,9 +3,7 @@ policy, trader review accuracy, and branch performance for a period."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -14,34 +12,13 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from domain.clients.identity import DocumentType
+from domain.periods import period_bounds
 from projections.base import col
+from projections.budgets import BudgetAdherence, budget_adherence
 from projections.complaint_queries import reply_timeliness
 
 #: At most this share of individual clients may be on documents other than the 18-digit ID.
 NON_RESIDENT_ID_LIMIT = Decimal("0.03")
-
-PERIOD = re.compile(r"^(\d{4})(?:-(H[12]|Q[1-4]|\d{2}))?$")
-
-
-def period_bounds(period: str) -> tuple[date, date]:
-    """[start, end) of "2026", "2026-H1", "2026-Q3" or "2026-11" (business dates)."""
-    m = PERIOD.match(period.strip().upper())
-    if not m:
-        raise ValueError(f"period {period!r} must look like 2026, 2026-H1, 2026-Q3 or 2026-11")
-    year, part = int(m.group(1)), m.group(2)
-    if part is None:
-        return date(year, 1, 1), date(year + 1, 1, 1)
-    if part.startswith("H"):
-        first, months = 6 * int(part[1]) - 5, 6
-    elif part.startswith("Q"):
-        first, months = 3 * int(part[1]) - 2, 3
-    else:
-        first, months = int(part), 1
-        if not 1 <= first <= 12:
-            raise ValueError(f"period {period!r}: month must be 01-12")
-    end_month = first + months
-    end = date(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
-    return date(year, first, 1), end
 
 
 @dataclass(frozen=True)
@@ -71,6 +48,10 @@ class BranchPerformance:
     flagged_orders: int = col("Orders flagged to risk management.")
     complaint_reply_timeliness: Decimal | None = col(
         "Complaints first replied in the period within their deadline ÷ those replied."
+    )
+    budget_adherence: list[BudgetAdherence] = col(
+        "Per department: cost and expense lines within the period against what was spent.",
+        default_factory=list,
     )
 
 
@@ -124,6 +105,7 @@ def branch_performance(
         average_minutes_to_feedback=minutes(o.get("to_feedback")),
         flagged_orders=int(o.get("flagged") or 0),
         complaint_reply_timeliness=reply_timeliness(curs, branch, start, end),
+        budget_adherence=budget_adherence(curs, branch, period),
     )
 
 

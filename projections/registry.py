@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from projections.audit import AuditModel
 from projections.base import ReadModel
+from projections.budgets import BudgetModel
 from projections.clients import ClientModel
 from projections.complaints import ComplaintModel
+from projections.expenses import ExpenseModel
 from projections.instruments import InstrumentModel
+from projections.matrix import AuthorityMatrixModel
 from projections.orders import OrderModel
 from projections.retention import RetentionModel
 from projections.staff import StaffModel
@@ -22,4 +25,7 @@ def all_models() -> list[ReadModel]:
         AuditModel(),
         RetentionModel(),
         ComplaintModel(),
+        ExpenseModel(),
+        BudgetModel(),
+        AuthorityMatrixModel(),
     ]

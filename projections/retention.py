@@ -181,6 +181,13 @@ def report(curs: Cursor[DictRow], presets: list[str], timezone: str) -> Iterator
             None,
             cp["id"] in holds or cp["client_id"] in holds,
         )
+    curs.execute(
+        "SELECT id, submitted_at AS booked FROM expenses"
+        " UNION ALL SELECT id, set_at FROM budgets ORDER BY booked, id"
+    )
+    for x in curs.fetchall():
+        booked = _day(x["booked"], timezone) or date.min
+        yield line(x["id"], RecordClass.EXPENSES_BUDGETS, booked, None, x["id"] in holds)
     curs.execute("SELECT id, registered_at, deactivated_at FROM staff ORDER BY id")
     for s in curs.fetchall():
         yield line(

@@ -78,6 +78,7 @@ def seed(
     """Seed the demo branches once; return the demo admin's token (kept in ``token_file``)."""
     from api.demo import clients as demo_clients
     from api.demo import complaints as demo_complaints
+    from api.demo import expenses as demo_expenses
     from api.demo import orders as demo_orders
     from api.demo import staff as demo_staff
 
@@ -89,6 +90,7 @@ def seed(
     demo_clients.seed(seeder, clients)
     demo_orders.seed(seeder, orders, clients)
     demo_complaints.seed(seeder, client_count=clients)
+    demo_expenses.seed(seeder)
     token_file.parent.mkdir(parents=True, exist_ok=True)
     token_file.write_text(token + "\n")
     token_file.chmod(0o600)

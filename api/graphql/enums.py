@@ -30,6 +30,7 @@ from domain.complaints import (
     ResponsibleDepartment,
 )
 from domain.errors import Code
+from domain.expenses import ApprovalLevel, BudgetKind, BudgetStatus, Currency, ExpenseStatus
 from domain.instruments import Board, InstrumentStatus, ProductRisk
 from domain.orders import (
     AbnormalRule,
@@ -42,6 +43,7 @@ from domain.orders import (
     ReviewerCode,
     Side,
 )
+from domain.periods import PeriodKind
 from domain.retention import RecordClass
 from projections.client_list import ClientSort
 from projections.instruments import InstrumentSort
@@ -81,6 +83,12 @@ VOCABULARIES: list[type[Enum]] = [
     ClientSort,
     StaffSort,
     InstrumentSort,
+    ExpenseStatus,
+    ApprovalLevel,
+    BudgetKind,
+    BudgetStatus,
+    Currency,
+    PeriodKind,
 ]
 
 for vocabulary in VOCABULARIES:

@@ -28,6 +28,7 @@ from api.graphql.clients import ClientMutation, ClientQuery
 from api.graphql.common import QueryError
 from api.graphql.complaints import ComplaintMutation, ComplaintQuery
 from api.graphql.context import Context
+from api.graphql.expenses import ExpenseMutation, ExpenseQuery
 from api.graphql.instruments import InstrumentQuery
 from api.graphql.orders import OrderMutation, OrderQuery
 from api.graphql.performance import PerformanceQuery
@@ -53,12 +54,20 @@ class Query(
     PerformanceQuery,
     RetentionQuery,
     ComplaintQuery,
+    ExpenseQuery,
 ):
     pass
 
 
 @strawberry.type(description="What you can record: every mutation is one command.")
-class Mutation(StaffMutation, ClientMutation, OrderMutation, RetentionMutation, ComplaintMutation):
+class Mutation(
+    StaffMutation,
+    ClientMutation,
+    OrderMutation,
+    RetentionMutation,
+    ComplaintMutation,
+    ExpenseMutation,
+):
     pass
 
 

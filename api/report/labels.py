@@ -85,6 +85,7 @@ ROLES = {
     "customer_service": N_("customer service"),
     "risk": N_("risk management"),
     "finance": N_("finance"),
+    "department_head": N_("department head"),
     "branch_manager": N_("branch manager"),
     "head_office": N_("head office"),
     "auditor": N_("auditor"),

@@ -29,6 +29,8 @@ IGNORED: dict[str, str] = {
     "SigningKey.Retired": "verify reads the keys from the event store itself",
     "ComplaintNumbering.Started": "a counter; the number is on the complaint",
     "ComplaintNumbering.Issued": "a counter; the number is on the complaint",
+    "InvoiceClaim.Claimed": "a uniqueness claim; the invoice is on the expense",
+    "InvoiceClaim.Released": "frees a uniqueness claim; the expense says rejected or withdrawn",
 }
 
 

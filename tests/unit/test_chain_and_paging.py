@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.chain import GENESIS, Digest, row_hash
+from domain.periods import period_bounds
 from projections.paging import (
     MAX_PAGE,
     BadCursor,
@@ -18,7 +19,6 @@ from projections.paging import (
     encode_cursor,
     like_prefix,
 )
-from projections.performance import period_bounds
 
 
 def test_a_row_hash_depends_on_every_stored_field_and_the_previous_hash() -> None:
