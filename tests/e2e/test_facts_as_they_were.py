@@ -7,13 +7,17 @@ import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from api.app import create_app
 from api.auth import new_token, token_hash
+from api.cli import cli
 from api.runtime import Runtime
+from api.settings import Settings
 from domain import clients as c
 from domain.instruments import Board, ProductRisk, UpsertInstrument
 from domain.staff import IssueToken
@@ -245,3 +249,25 @@ def test_an_expected_refusal_is_logged_as_one_line_without_a_traceback(
     refusals = [r for r in caplog.records if "refused" in r.getMessage()]
     assert refusals and all(r.exc_info is None for r in refusals)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_typo_in_an_audit_filter_or_parameter_is_refused_not_answered_with_everything(
+    people: dict[str, Api], client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    auditor = people["auditor"].headers
+    unknown_type = client.get(
+        "/audit/events.jsonl?reason=AUD-1&event_type=Staff.Registerd", headers=auditor
+    )
+    assert unknown_type.status_code == 422 and "Staff.Registerd" in unknown_type.text
+    unknown_param = client.get(
+        "/audit/events.jsonl?reason=AUD-1&type=Staff.Registered", headers=auditor
+    )
+    assert unknown_param.status_code == 422 and "type" in unknown_param.text
+    out = tmp_path / "trail.jsonl"
+    cli_run = CliRunner().invoke
+    exported = cli_run(cli, ["audit", "export", "--out", str(out), "--type", "Order.Recieved"])
+    assert exported.exit_code == 2 and "Order.Recieved" in exported.output
+    assert not out.exists() or out.read_text() == ""
+    report = cli_run(cli, ["retention", "report", "--class", "orderz"])
+    assert report.exit_code == 2 and "orderz" in report.output
+    assert "Traceback" not in exported.output + report.output
