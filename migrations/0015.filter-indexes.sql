@@ -35,3 +35,7 @@ CREATE INDEX budgets_period_end_idx ON budgets (ends_on, starts_on);
 
 -- The audit trail by kind of record (aggregateType), in notification order.
 CREATE INDEX audit_log_aggregate_type_idx ON audit_log (aggregate_type, notification_id);
+
+-- The clients whose processing is restricted: every blotter and complaint page asks which
+-- of its clients they are (projections/clients.py::restricted_clients); a handful of rows.
+CREATE INDEX clients_restricted_idx ON clients (id) WHERE processing_restricted;

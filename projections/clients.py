@@ -336,6 +336,14 @@ def restricted_clients(curs: Cursor[DictRow]) -> set[UUID]:
     return {r["id"] for r in curs.fetchall()}
 
 
+def restricted_among(curs: Cursor[DictRow], ids: Sequence[UUID]) -> set[UUID]:
+    """Those of ``ids`` that are clients whose processing is restricted."""
+    curs.execute(
+        "SELECT id FROM clients WHERE id = ANY(%s) AND processing_restricted", (list(ids),)
+    )
+    return {r["id"] for r in curs.fetchall()}
+
+
 def is_restricted(curs: Cursor[DictRow], record_id: UUID) -> bool:
     """True when the record is a client whose processing is restricted."""
     curs.execute("SELECT processing_restricted FROM clients WHERE id = %s", (record_id,))

@@ -4,6 +4,7 @@ force; reply timeliness."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -173,6 +174,19 @@ def of_client(curs: Cursor[DictRow], client_id: UUID) -> list[ComplaintRow]:
     return [ComplaintRow(**r) for r in curs.fetchall()]
 
 
+def of_clients(curs: Cursor[DictRow], client_ids: Sequence[UUID]) -> dict[UUID, list[ComplaintRow]]:
+    """Each client's complaints, newest first, in one statement."""
+    curs.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM complaints WHERE client_id = ANY(%s)"  # noqa: S608
+        " ORDER BY client_id, received_at DESC, id",
+        (list(client_ids),),
+    )
+    found: dict[UUID, list[ComplaintRow]] = {c: [] for c in client_ids}
+    for r in curs.fetchall():
+        found[r["client_id"]].append(ComplaintRow(**r))
+    return found
+
+
 @dataclass(frozen=True)
 class ComplaintStep:
     """One step of a complaint's life: who did what, when, in which role, and why."""
@@ -195,6 +209,22 @@ def timeline(curs: Cursor[DictRow], complaint_id: UUID) -> list[ComplaintStep]:
         (complaint_id,),
     )
     return [ComplaintStep(**r) for r in curs.fetchall()]
+
+
+def timelines(
+    curs: Cursor[DictRow], complaint_ids: Sequence[UUID]
+) -> dict[UUID, list[ComplaintStep]]:
+    """Every event of each complaint, in order, in one statement."""
+    curs.execute(
+        "SELECT complaint_id, version, position, event_type, occurred_at, actor, actor_role,"
+        " reason, details FROM complaint_timeline WHERE complaint_id = ANY(%s)"
+        " ORDER BY complaint_id, version",
+        (list(complaint_ids),),
+    )
+    found: dict[UUID, list[ComplaintStep]] = {c: [] for c in complaint_ids}
+    for r in curs.fetchall():
+        found[r.pop("complaint_id")].append(ComplaintStep(**r))
+    return found
 
 
 def deadline_policy(curs: Cursor[DictRow]) -> DeadlinePolicyRow | None:

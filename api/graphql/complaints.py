@@ -76,7 +76,7 @@ class ComplaintLinks:
     async def timeline(self, info: Info[Context, None]) -> list[ComplaintStep]:
         ctx = info.context
         complaint_id: UUID = self.id  # type: ignore[attr-defined]
-        steps = await read(ctx, lambda curs: queries.timeline(curs, complaint_id))
+        steps = await ctx.loaders.complaint_timeline.load(complaint_id)
         seen = visibility(ctx.principal.roles, self.restricted)
         return [build(ComplaintStep, mask(s, seen)) for s in steps]
 
@@ -99,11 +99,7 @@ async def of_client(ctx: Context, client_id: UUID) -> list[Any]:
     if not may_see(ctx, Permission.VIEW_COMPLAINTS, None):
         return []
 
-    def found(curs: Any) -> tuple[list[model.ComplaintRow], bool]:
-        rows = queries.of_client(curs, client_id)
-        return rows, client_model.is_restricted(curs, client_id)
-
-    rows, restricted = await read(ctx, found, models=READ_MODELS)
+    rows, restricted = await ctx.loaders.complaints_of.load(client_id)
     return [
         view(ctx, r, restricted) for r in rows if may_see(ctx, Permission.VIEW_COMPLAINTS, r.branch)
     ]

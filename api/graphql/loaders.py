@@ -15,7 +15,15 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from strawberry.dataloader import DataLoader
 
-from projections import clients, instruments, order_list, orders, staff
+from projections import (
+    clients,
+    complaint_queries,
+    complaints,
+    instruments,
+    order_list,
+    orders,
+    staff,
+)
 from projections.paging import Page
 
 if TYPE_CHECKING:
@@ -91,6 +99,33 @@ class Loaders:
                 orders.OrderModel.name, lambda curs: orders.timelines(curs, keys)
             )
             return [found[k] for k in keys]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def complaint_timeline(self) -> DataLoader[UUID, list[complaint_queries.ComplaintStep]]:
+        """Each complaint's timeline."""
+
+        async def load(keys: list[UUID]) -> list[list[complaint_queries.ComplaintStep]]:
+            found = await self._read(
+                complaints.ComplaintModel.name,
+                lambda curs: complaint_queries.timelines(curs, keys),
+            )
+            return [found[k] for k in keys]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def complaints_of(self) -> DataLoader[UUID, tuple[list[complaints.ComplaintRow], bool]]:
+        """Each client's complaints, newest first, and whether the client is restricted."""
+
+        async def load(keys: list[UUID]) -> list[tuple[list[complaints.ComplaintRow], bool]]:
+            def read(curs: Cursor[DictRow]) -> Any:
+                found = complaint_queries.of_clients(curs, keys)
+                return found, clients.restricted_among(curs, keys)
+
+            found, restricted = await self._read(complaints.ComplaintModel.name, read)
+            return [(found[k], k in restricted) for k in keys]
 
         return DataLoader(load_fn=load)
 

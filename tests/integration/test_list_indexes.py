@@ -26,6 +26,7 @@ from projections import (
     audit,
     budgets,
     client_list,
+    clients,
     complaint_queries,
     expenses,
     instruments,
@@ -330,6 +331,15 @@ OTHERS: dict[str, Callable[[Any], Any]] = {
         c, [UUID(int=i) for i in range(50)], order_list.OrderFilter(), 5, None
     ),
     "Order.timeline": lambda c: orders.timelines(c, [UUID(int=i) for i in range(50)]),
+    "Complaint.timeline": lambda c: complaint_queries.timelines(
+        c, [UUID(int=i) for i in range(50)]
+    ),
+    "Client.complaints": lambda c: (
+        complaint_queries.of_clients(c, [UUID(int=i) for i in range(50)]),
+        clients.restricted_among(c, [UUID(int=i) for i in range(50)]),
+    ),
+    # Every blotter and complaint page: which clients' names to hide.
+    "restricted clients": lambda c: clients.restricted_clients(c),
 }
 
 
