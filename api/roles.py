@@ -28,6 +28,9 @@ RECORD_TABLES = (
     # Which read models stopped and who resumed them: appended, never rewritten.
     "projection_incidents",
 )
+#: Caches of the record (snapshots): SELECT, INSERT and DELETE (an erasure request discards a
+#: client's), never UPDATE; rows are signed, so one the service did not write is ignored.
+CACHE_TABLES = ("backoffice_snapshots",)
 EVENTS_SEQUENCE = "backoffice_events_notification_id_seq"
 #: Sequences the service draws from when it appends to the record.
 RECORD_SEQUENCES = (EVENTS_SEQUENCE, "projection_incidents_id_seq")
@@ -165,6 +168,7 @@ def _is_read_model(kind: str, name: str) -> bool:
     return (
         kind == "TABLE"
         and bare not in RECORD_TABLES
+        and bare not in CACHE_TABLES
         and not bare.startswith("_yoyo")
         and bare != "yoyo_lock"
     )
@@ -212,6 +216,13 @@ def apply_grants(conn: psycopg.Connection[Any], service_role: str) -> None:
         name = sql.Identifier(table)
         conn.execute(sql.SQL("REVOKE ALL ON TABLE {} FROM PUBLIC, {}").format(name, service))
         conn.execute(sql.SQL("GRANT SELECT, INSERT ON TABLE {} TO {}").format(name, service))
+    for table in CACHE_TABLES:
+        name = sql.Identifier(table)
+        if _one(conn, "SELECT to_regclass(%s) IS NOT NULL", table):
+            conn.execute(sql.SQL("REVOKE ALL ON TABLE {} FROM PUBLIC, {}").format(name, service))
+            conn.execute(
+                sql.SQL("GRANT SELECT, INSERT, DELETE ON TABLE {} TO {}").format(name, service)
+            )
     for sequence in RECORD_SEQUENCES:
         conn.execute(
             sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.Identifier(sequence), service)

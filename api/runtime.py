@@ -176,6 +176,7 @@ def open_runtime(
         pool_size=settings.pool_size,
         pool_timeout=settings.pool_timeout,
         cipher_key=settings.cipher_key,
+        snapshot_interval=settings.snapshot_interval,
     )
     app.policy = policy_from(settings)
     runner = ProjectionRunner(

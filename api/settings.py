@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         description="answer GraphQL introspection (switch off in production)",
     )
     cipher_key: str | None = Field(default=None, description="base64 AES key: encrypt events")
+    snapshot_interval: int = Field(
+        default=100,
+        ge=0,
+        description="snapshot long-lived records every N events (0: off); a signed cache",
+    )
     graphiql: bool = Field(
         default=True, description="serve GraphiQL at GET /graphql; set false in production"
     )

@@ -16,7 +16,9 @@ from psycopg.sql import SQL
 
 from api.database import Database
 from api.signing import KeyStore, command_digest, event_message
+from api.snapshots import SnapshotRecorder
 from domain.application import BackOffice, CommandRecord
+from domain.snapshots import DEFAULT_INTERVAL, SNAPSHOT_INTERVAL, SNAPSHOT_RECORDER_TOPIC
 
 EVENTS_TABLE = "backoffice_events"
 NOTIFY_CHANNEL = EVENTS_TABLE
@@ -150,6 +152,7 @@ def application_env(
     pool_size: int = 5,
     pool_timeout: int = 5,
     cipher_key: str | None = None,
+    snapshot_interval: int = DEFAULT_INTERVAL,
 ) -> dict[str, str]:
     """The library's settings for our schema: tables come from migrations, never the library."""
     env = database.eventsourcing_env()
@@ -169,6 +172,10 @@ def application_env(
             "POSTGRES_ORIGINATOR_ID_TYPE": "uuid",
         }
     )
+    if snapshot_interval > 0:
+        env["IS_SNAPSHOTTING_ENABLED"] = "y"
+        env[SNAPSHOT_INTERVAL] = str(snapshot_interval)
+        env[SNAPSHOT_RECORDER_TOPIC] = get_topic(SnapshotRecorder)
     if cipher_key:
         env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
         env["CIPHER_KEY"] = cipher_key
@@ -182,13 +189,20 @@ def open_application(
     pool_size: int = 5,
     pool_timeout: int = 5,
     cipher_key: str | None = None,
+    snapshot_interval: int = DEFAULT_INTERVAL,
 ) -> BackOffice:
     """A BackOffice on this (migrated) database, signing with the current key of ``keys``."""
     env = application_env(
-        database, pool_size=pool_size, pool_timeout=pool_timeout, cipher_key=cipher_key
+        database,
+        pool_size=pool_size,
+        pool_timeout=pool_timeout,
+        cipher_key=cipher_key,
+        snapshot_interval=snapshot_interval,
     )
     app = BackOffice(env=env)
     recorder = app.recorder
     assert isinstance(recorder, BackOfficeRecorder)
     recorder.keys = keys
+    if isinstance(app.snapshot_store, SnapshotRecorder):
+        app.snapshot_store.keys = keys
     return app

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any, ClassVar, Protocol, runtime_checkable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
@@ -30,6 +30,7 @@ from domain.errors import Code, ConcurrencyConflict, NotAllowed, NotFound, Valid
 from domain.fields import Text, check_text, intake
 from domain.orders import ClientFacts, InstrumentFacts
 from domain.policy import Policy
+from domain.snapshots import SnapshottingApplication
 from domain.staff import Staff
 
 
@@ -138,7 +139,7 @@ class _LostRace(Exception):
     """A save lost to a concurrent command; the command may be decided again."""
 
 
-class BackOffice(Application[UUID]):
+class BackOffice(SnapshottingApplication):
     """Every command of the back office. Its events go to ``backoffice_events``."""
 
     name = "BackOffice"

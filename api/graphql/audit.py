@@ -217,17 +217,25 @@ class AuditQuery:
     ) -> RecordAsOf | None:
         ctx = info.context
         _auditor(ctx)
-        events, seen = await _events(ctx, aggregate_id, at, clock=clock)
-        aggregate = audit.replay(events)
-        if aggregate is None:
+        moment = aware(ctx, at)
+
+        def load(curs: Any) -> tuple[audit.AsOf | None, Visibility]:
+            # From the nearest snapshot before the moment (the same state as from scratch),
+            # masked by the same rule as every other path.
+            found = audit.as_of(ctx.runtime.app, curs, aggregate_id, moment, clock)
+            return found, audit.seen_by(curs, aggregate_id, ctx.principal.roles)
+
+        found, seen = await read(ctx, load)
+        if found is None:
             return None
+        aggregate, last = found.aggregate, found.last
         return RecordAsOf(
             aggregate_id=aggregate_id,
             aggregate_type=type(aggregate).__name__,
             version=aggregate.version,
-            position=events[-1].notification_id,
-            last_recorded_at=events[-1].event.timestamp,
-            last_occurred_at=events[-1].envelope.occurred_at,
+            position=last.notification_id,
+            last_recorded_at=last.event.timestamp,
+            last_occurred_at=last.envelope.occurred_at,
             state=JSON(audit.state_of(aggregate, seen)),
         )
 
