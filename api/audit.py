@@ -22,6 +22,7 @@ from api.snapshots import SnapshotRecorder
 from domain.application import BackOffice
 from domain.envelope import Envelope
 from domain.privacy import Visibility, mask, visibility
+from domain.snapshots import usable
 from projections.audit import AuditFilter, entries
 from projections.clients import is_restricted, restricted_clients
 
@@ -127,12 +128,18 @@ class AsOf:
 
 
 def as_of(
-    app: BackOffice, curs: Cursor[DictRow], aggregate_id: UUID, at: datetime, clock: Clock
+    app: BackOffice,
+    curs: Cursor[DictRow],
+    aggregate_id: UUID,
+    at: datetime,
+    clock: Clock,
+    *,
+    snapshots: bool = True,
 ) -> AsOf | None:
     """The record as replaying its events up to ``at`` (by ``clock``) makes it, starting from
     the newest snapshot whose events all lie at or before ``at`` when one checks: the same
     state, reading only the events after that snapshot. None if it did not exist yet."""
-    store = app.snapshot_store
+    store = app.snapshot_store if snapshots else None
     found = None
     if isinstance(store, SnapshotRecorder):
         found = store.nearest(
@@ -161,11 +168,17 @@ def as_of(
         events.append(RecordedEvent(row["notification_id"], event, bytes(row["chain_hash"]).hex()))
     if not events:
         return None
-    if found is None or events[0].event.originator_version != found.stored.originator_version:
+    snapshot: Any = None if found is None else app.mapper.to_domain_event(found.stored)
+    if (
+        found is None
+        or not usable(snapshot)
+        or events[0].event.originator_version != found.stored.originator_version
+    ):
+        if found is not None:  # a snapshot of the class before it changed: from the start
+            return as_of(app, curs, aggregate_id, at, clock, snapshots=False)
         aggregate = replay(events)
         assert aggregate is not None
         return AsOf(aggregate, events[-1], len(events), False)
-    snapshot: Any = app.mapper.to_domain_event(found.stored)
     aggregate = snapshot.mutate(None)
     for recorded in events[1:]:
         aggregate = recorded.event.mutate(aggregate)

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import cache
 from itertools import chain
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
@@ -210,6 +211,37 @@ class RecordSnapshot(Snapshot):
         """The record as it was when the snapshot was taken."""
         return Snapshot.mutate(dataclasses.replace(self, state=_unpack(self.state)), None)
 
+    def fits(self) -> bool:
+        """False when the record's class has changed since (an attribute its ``__init__``
+        sets is missing, or the class is gone): the snapshot is then ignored, not loaded."""
+        try:
+            expected = _attributes(self.topic)
+        except Exception:  # noqa: BLE001 - a class that no longer resolves or initialises
+            return False
+        return expected <= self.state.keys()
+
+
+@cache
+def _attributes(topic: str) -> frozenset[str]:
+    """The attributes a fresh record of the class named ``topic`` has."""
+    cls = resolve_topic(topic)
+    fresh = object.__new__(cls)
+    cls.__init__(fresh)
+    return frozenset(vars(fresh))
+
+
+def usable(snapshot: Any) -> bool:
+    """True when a decoded snapshot is one of ours and fits its record's class now."""
+    return isinstance(snapshot, RecordSnapshot) and snapshot.fits()
+
+
+class CheckedSnapshots(EventStore[UUID]):
+    """The library's snapshot store, handing the repository only snapshots that fit."""
+
+    def get(self, originator_id: UUID, **kwargs: Any) -> Iterator[Any]:
+        """The snapshots asked for that fit their record's class (none: load from events)."""
+        return filter(usable, super().get(originator_id, **kwargs))
+
 
 def _snapshotted() -> tuple[type[Aggregate], ...]:
     """The kinds of record that grow long and are snapshotted. Orders, complaints and
@@ -257,7 +289,7 @@ class SnapshottingApplication(Application[UUID]):
         recorder = resolve_topic(topic)(
             datastore=self.factory.datastore,  # type: ignore[attr-defined]
         )
-        return EventStore(mapper=self.mapper, recorder=recorder)
+        return CheckedSnapshots(mapper=self.mapper, recorder=recorder)
 
     @property
     def snapshot_store(self) -> SnapshotStore | None:
@@ -305,6 +337,8 @@ class SnapshottingApplication(Application[UUID]):
             raise AssertionError("snapshots are off (SNAPSHOT_INTERVAL=0 or no snapshot store)")
         found = store.nearest(aggregate_id, version=version)
         start = [self.mapper.to_domain_event(found.stored)] if found is not None else []
+        if not all(usable(s) for s in start):
+            found, start = None, []  # taken before the class changed: start from the first event
         events = list(
             self.events.get(
                 aggregate_id,

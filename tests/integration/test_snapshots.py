@@ -24,8 +24,9 @@ from api.roles import service_database
 from api.runtime import Runtime, open_runtime
 from api.settings import Settings
 from domain import clients as c
+from domain.clients import Client
 from domain.privacy import FULL
-from domain.snapshots import RecordSnapshot, differences
+from domain.snapshots import RecordSnapshot, _attributes, differences
 from tests.conftest import onboard, run, staff
 
 INTERVAL = 10
@@ -262,3 +263,31 @@ def test_an_erasure_request_leaves_no_snapshot_of_the_clients_personal_data(
     loaded = snapped.app.find(client)
     assert loaded.processing_restricted
     assert _state(loaded) == _state(_from_scratch(snapped, client))
+
+
+def test_a_snapshot_taken_before_the_records_class_changed_is_ignored(
+    snapped: Runtime, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _ = _long_lived(snapped, 25)
+    version = snapped.app.stored_version(client)
+    assert version is not None and _snapshots(database, client)
+    # A release adds an attribute to clients: the snapshots taken before lack it.
+    original = Client.__init__
+
+    def grown(self: Any) -> None:
+        original(self)
+        self.preferred_language = "zh-CN"
+
+    monkeypatch.setattr(Client, "__init__", grown)
+    _attributes.cache_clear()
+    try:
+        reads = Reads(snapped.app, monkeypatch)
+        read, loaded = reads.during(lambda: snapped.app.find(client))
+        assert read == version and loaded.preferred_language == "zh-CN"
+        with database.connect() as conn, conn.cursor(row_factory=dict_row) as curs:
+            found = as_of(snapped.app, curs, client, datetime.now(UTC), Clock.RECORDED)
+        assert found is not None and not found.from_snapshot
+        assert found.aggregate.preferred_language == "zh-CN"
+    finally:
+        monkeypatch.undo()
+        _attributes.cache_clear()
