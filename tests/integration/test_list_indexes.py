@@ -275,10 +275,18 @@ class Listing:
 
 
 TODAY = date(2025, 12, 31)
+CLIENTS = [
+    UUID(bytes=hashlib.md5(f"c{i}".encode(), usedforsecurity=False).digest()) for i in range(50)
+]
 LISTS: dict[str, Listing] = {
     "OrderFilter": Listing(
         order_list.OrderFilter,
-        lambda c, f, s: (order_list.page(c, f, 50, None, s), order_list.count(c, f)),
+        lambda c, f, s: (
+            order_list.page(c, f, 50, None, s),
+            order_list.count(c, f),
+            # The same filter on each client's orders (Client.orders), one page per client.
+            order_list.pages_by_client(c, CLIENTS, f, 5, None, s),
+        ),
         tuple(order_list.OrderSort),
     ),
     "ClientFilter": Listing(
