@@ -116,6 +116,9 @@ def replay(events: list[RecordedEvent]) -> Aggregate | None:
     return aggregate
 
 
+_AS_OF_PAGE = 128
+
+
 @dataclass(frozen=True)
 class AsOf:
     """A record as it stood at a moment: the aggregate, its last event by then, and how many
@@ -150,22 +153,33 @@ def as_of(
         )
     # From the snapshot's own event (for its position and times) onwards, or from the first.
     start = found.stored.originator_version - 1 if found is not None else 0
-    curs.execute(
-        "SELECT originator_id, originator_version, topic, state, notification_id, chain_hash"
-        " FROM backoffice_events WHERE originator_id = %s AND originator_version > %s"
-        " ORDER BY originator_version",
-        (aggregate_id, start),
-    )
     events: list[RecordedEvent] = []
-    for row in curs.fetchall():
-        event: Any = app.mapper.to_domain_event(
-            StoredEvent(
-                row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"])
-            )
+    page, more = _AS_OF_PAGE, True
+    while more:  # in pages: a moment early in a long record reads little past it
+        curs.execute(
+            "SELECT originator_id, originator_version, topic, state, notification_id, chain_hash"
+            " FROM backoffice_events WHERE originator_id = %s AND originator_version > %s"
+            " ORDER BY originator_version LIMIT %s",
+            (aggregate_id, start, page),
         )
-        if event_time(event, clock) > at:
-            break  # a record replays from a prefix only (api.clocks.up_to)
-        events.append(RecordedEvent(row["notification_id"], event, bytes(row["chain_hash"]).hex()))
+        rows = curs.fetchall()
+        more = len(rows) == page
+        for row in rows:
+            event: Any = app.mapper.to_domain_event(
+                StoredEvent(
+                    row["originator_id"],
+                    row["originator_version"],
+                    row["topic"],
+                    bytes(row["state"]),
+                )
+            )
+            if event_time(event, clock) > at:
+                more = False  # a record replays from a prefix only (api.clocks.up_to)
+                break
+            chain_hash = bytes(row["chain_hash"]).hex()
+            events.append(RecordedEvent(row["notification_id"], event, chain_hash))
+            start = row["originator_version"]
+        page = min(page * 4, 4096)
     if not events:
         return None
     snapshot: Any = None if found is None else app.mapper.to_domain_event(found.stored)
