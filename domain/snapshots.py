@@ -32,6 +32,7 @@ from uuid import UUID
 
 from eventsourcing.application import (
     Application,
+    LRUCache,
     ProcessingEvent,
     ProjectorFunction,
     project_aggregate,
@@ -238,9 +239,19 @@ def usable(snapshot: Any) -> bool:
 class CheckedSnapshots(EventStore[UUID]):
     """The library's snapshot store, handing the repository only snapshots that fit."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Records of kinds never snapshotted (orders, complaints…), seen saved by this
+        #: process: loading them skips the snapshot lookup (a record never changes kind).
+        self.plain: LRUCache[UUID, bool] = LRUCache(maxsize=100_000)
+
     def get(self, originator_id: UUID, **kwargs: Any) -> Iterator[Any]:
         """The snapshots asked for that fit their record's class (none: load from events)."""
-        return filter(usable, super().get(originator_id, **kwargs))
+        try:
+            self.plain.get(originator_id)
+        except KeyError:
+            return filter(usable, super().get(originator_id, **kwargs))
+        return iter(())
 
 
 def _snapshotted() -> tuple[type[Aggregate], ...]:
@@ -311,6 +322,8 @@ class SnapshottingApplication(Application[UUID]):
                     store.discard(aggregate_id)
                     continue
                 interval = self.snapshotting_intervals.get(type(aggregate))
+                if interval is None and isinstance(self.snapshots, CheckedSnapshots):
+                    self.snapshots.plain.put(aggregate_id, True)
                 due = [
                     e.originator_version
                     for e in processing_event.events

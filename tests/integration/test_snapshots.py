@@ -28,6 +28,7 @@ from domain.clients import Client
 from domain.privacy import FULL
 from domain.snapshots import RecordSnapshot, _attributes, differences
 from tests.conftest import onboard, run, staff
+from tests.integration.test_orders import load_catalogue, receive
 
 INTERVAL = 10
 
@@ -291,3 +292,26 @@ def test_a_snapshot_taken_before_the_records_class_changed_is_ignored(
     finally:
         monkeypatch.undo()
         _attributes.cache_clear()
+
+
+def test_an_order_saved_here_loads_without_looking_for_a_snapshot(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_catalogue(runtime)
+    manager = staff(runtime, "account_manager")
+    client = onboard(runtime, manager)
+    order = receive(runtime, client, staff(runtime, "trader"))
+    store = runtime.app.snapshot_store
+    assert store is not None
+    looked: list[uuid.UUID] = []
+    nearest = store.select_events  # type: ignore[attr-defined]
+
+    def counted(originator_id: uuid.UUID, **kwargs: Any) -> Any:
+        looked.append(originator_id)
+        return nearest(originator_id, **kwargs)
+
+    monkeypatch.setattr(store, "select_events", counted)
+    assert runtime.app.find(order) is not None
+    assert runtime.app.find(client) is not None
+    # An order is never snapshotted: no lookup. A client may be: looked up.
+    assert looked == [client]
