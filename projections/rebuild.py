@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from eventsourcing.domain import DomainEventProtocol
 from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 
-from projections.base import TRACKING_TABLE
+from projections.base import TRACKING_TABLE, apply_events
 from projections.runner import Progress, ProjectionRunner
 
 _LOCK_ATTEMPTS = 200
+#: Events read (and applied, per model, in one transaction) at a time by a rebuild.
+READ_SIZE = 10_000
 _INDEX_NAME = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ")
 
 
@@ -87,26 +91,24 @@ class BlueGreen:
         self, conn: psycopg.Connection[DictRow], position: int, stop: int, progress: Progress | None
     ) -> int:
         """Replay events (position, stop] into the shadow, a batch per transaction."""
-        app, batch = self.runner.app, self.runner.batch_size
-        while position < stop:
-            found = app.recorder.select_notifications(
-                start=position + 1, limit=batch, stop=stop, topics=self.model.topics
+        return replay(self.runner, [(self, conn, position)], stop, progress)[0]
+
+    def _apply_page(
+        self,
+        conn: psycopg.Connection[DictRow],
+        events: list[tuple[DomainEventProtocol[Any], int]],
+        upto: int,
+    ) -> None:
+        """Apply one page of (already decoded) events to the shadow and move its position."""
+        with conn.transaction():
+            apply_events(self.model, conn, events)
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {}.{} VALUES (%s, %s) ON CONFLICT (application_name)"
+                    " DO UPDATE SET notification_id = EXCLUDED.notification_id"
+                ).format(sql.Identifier(self.schema), sql.Identifier(TRACKING_TABLE)),
+                (self.model.name, upto),
             )
-            upto = found[-1].id if len(found) == batch else stop
-            with conn.transaction(), conn.cursor() as curs:
-                for n in found:
-                    self.model.apply(curs, app.mapper.to_domain_event(n), n.id)
-                curs.execute(
-                    sql.SQL(
-                        "INSERT INTO {}.{} VALUES (%s, %s) ON CONFLICT (application_name)"
-                        " DO UPDATE SET notification_id = EXCLUDED.notification_id"
-                    ).format(sql.Identifier(self.schema), sql.Identifier(TRACKING_TABLE)),
-                    (self.model.name, upto),
-                )
-            position = upto
-            if progress is not None:
-                progress(self.model.name, position, stop)
-        return position
 
     def _lock_live(self, conn: psycopg.Connection[DictRow], mode: str) -> int:
         # Never wait for a lock while holding another: a reader joining the tables in another
@@ -143,37 +145,36 @@ class BlueGreen:
         with self._connect() as conn:
             position = self._prepare(conn, resume)
             position = self._apply(conn, position, self.runner.head(), progress)
-            with conn.transaction():
-                # Readers and the live runner wait here for a moment, not for the rebuild.
-                live = self._lock_live(conn, "ACCESS EXCLUSIVE")
-                position = self._apply_in_transaction(conn, position, max(live, position))
-                for table in self.model.tables:
-                    self._swap(conn, table)
-                conn.execute(
-                    sql.SQL(
-                        "INSERT INTO public.{} VALUES (%s, %s) ON CONFLICT (application_name)"
-                        " DO UPDATE SET notification_id = EXCLUDED.notification_id"
-                    ).format(sql.Identifier(TRACKING_TABLE)),
-                    (self.model.name, position),
-                )
-                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(self.schema)))
+            return self._swap_in(conn, position)
+
+    def _swap_in(self, conn: psycopg.Connection[DictRow], position: int) -> int:
+        """Bring the shadow to the live position and swap it in, in one short transaction."""
+        with conn.transaction():
+            # Readers and the live runner wait here for a moment, not for the rebuild.
+            live = self._lock_live(conn, "ACCESS EXCLUSIVE")
+            position = self._apply_in_transaction(conn, position, max(live, position))
+            for table in self.model.tables:
+                self._swap(conn, table)
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO public.{} VALUES (%s, %s) ON CONFLICT (application_name)"
+                    " DO UPDATE SET notification_id = EXCLUDED.notification_id"
+                ).format(sql.Identifier(TRACKING_TABLE)),
+                (self.model.name, position),
+            )
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(self.schema)))
         return position
 
     def _apply_in_transaction(
         self, conn: psycopg.Connection[DictRow], position: int, stop: int
     ) -> int:
-        app = self.runner.app
+        app, size = self.runner.app, max(self.runner.batch_size, READ_SIZE)
         while position < stop:
             found = app.recorder.select_notifications(
-                start=position + 1,
-                limit=self.runner.batch_size,
-                stop=stop,
-                topics=self.model.topics,
+                start=position + 1, limit=size, stop=stop, topics=self.model.topics
             )
-            with conn.cursor() as curs:
-                for n in found:
-                    self.model.apply(curs, app.mapper.to_domain_event(n), n.id)
-            position = found[-1].id if len(found) == self.runner.batch_size else stop
+            apply_events(self.model, conn, [(app.mapper.to_domain_event(n), n.id) for n in found])
+            position = found[-1].id if len(found) == size else stop
         return position
 
     def _swap(self, conn: psycopg.Connection[DictRow], table: str) -> None:
@@ -241,3 +242,62 @@ class BlueGreen:
         return Difference(
             table, count(live, shadow), count(shadow, live), [dict(r) for r in sample]
         )
+
+
+def replay(
+    runner: ProjectionRunner,
+    parts: list[tuple[BlueGreen, psycopg.Connection[DictRow], int]],
+    stop: int,
+    progress: Progress | None = None,
+) -> list[int]:
+    """Bring each shadow ``(blue_green, its connection, its position)`` to ``stop`` in one
+    pass over the log: each page is read once (a large fetch of every topic any of them
+    reads), each event decoded once, and applied set-based to every model that reads it.
+    Returns the new positions."""
+    app = runner.app
+    size = max(runner.batch_size, READ_SIZE)
+    everything = any(not bg.model.topics for bg, _, _ in parts)
+    topics = () if everything else tuple({t for bg, _, _ in parts for t in bg.model.topics})
+    reads = [None if not bg.model.topics else frozenset(bg.model.topics) for bg, _, _ in parts]
+    positions = [p for _, _, p in parts]
+    position = min(positions, default=stop)
+    while position < stop:
+        found = app.recorder.select_notifications(
+            start=position + 1, limit=size, stop=stop, topics=topics
+        )
+        upto = found[-1].id if len(found) == size else stop
+        decoded = [(n.topic, app.mapper.to_domain_event(n), n.id) for n in found]
+        for i, (bg, conn, at) in enumerate(parts):
+            if at >= upto:
+                continue
+            wanted = reads[i]
+            events = [
+                (e, nid) for t, e, nid in decoded if nid > at and (wanted is None or t in wanted)
+            ]
+            bg._apply_page(conn, events, upto)
+            positions[i] = upto
+            if progress is not None:
+                progress(bg.model.name, upto, stop)
+        position = upto
+    return positions
+
+
+def rebuild_together(
+    runner: ProjectionRunner,
+    names: list[str],
+    progress: Progress | None = None,
+    resume: bool = True,
+) -> dict[str, int]:
+    """Rebuild several read models blue/green in one pass over the log (each event read and
+    decoded once for all of them), then swap each in; return the positions now live."""
+    parts = [BlueGreen(runner, name) for name in names]
+    with ExitStack() as stack:
+        conns = [stack.enter_context(bg._connect()) for bg in parts]
+        starts = [bg._prepare(conn, resume) for bg, conn in zip(parts, conns, strict=True)]
+        reached = replay(
+            runner, list(zip(parts, conns, starts, strict=True)), runner.head(), progress
+        )
+        return {
+            bg.model.name: bg._swap_in(conn, position)
+            for bg, conn, position in zip(parts, conns, reached, strict=True)
+        }
