@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
@@ -32,6 +33,30 @@ def row_hash(
     h.update(struct.pack(">i", len(state)))
     h.update(state)
     return h.digest()
+
+
+class throttled:  # noqa: N801 - used like a function
+    """A progress callback called at most every ``interval`` seconds (and once at the end with
+    ``final=True``): redrawing a progress bar per row costs more than checking the row."""
+
+    def __init__(self, progress: Callable[[int], None], interval: float = 0.2) -> None:
+        self.progress = progress
+        self.interval = interval
+        self.next_at = 0.0
+        self.last: int | None = None
+
+    def __call__(self, done: int, *, final: bool = False) -> None:
+        """Report ``done`` if it is time to (always when ``final``)."""
+        if final:
+            if done != self.last:
+                self.last = done
+                self.progress(done)
+            return
+        now = time.monotonic()
+        if now >= self.next_at:
+            self.next_at = now + self.interval
+            self.last = done
+            self.progress(done)
 
 
 @dataclass(frozen=True)
@@ -95,7 +120,7 @@ def verify(
     *,
     expect: Digest | None = None,
     progress: Callable[[int], None] = lambda _: None,
-    batch: int = 5000,
+    batch: int = 20_000,
 ) -> Verification:
     """Recompute every hash in notification order; stop at the first row that does not chain.
 
@@ -104,35 +129,48 @@ def verify(
     """
     previous = GENESIS
     count = 0
-    last: Digest | None = None
+    last_nid: int | None = None
     expect_seen = False
+    tick = throttled(progress)
+
+    def last() -> Digest | None:
+        return None if last_nid is None else Digest(last_nid, previous.hex())
+
     with database.connect(autocommit=False) as conn:
-        # One snapshot for the whole walk, read through a server-side cursor.
+        # One snapshot for the whole walk, read in large pages (see integrity._rows).
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        with conn.cursor(name="backoffice_verify") as curs:
-            curs.itersize = batch
-            curs.execute(
-                "SELECT notification_id, originator_id, originator_version, topic, state,"
-                " chain_hash FROM backoffice_events ORDER BY notification_id"
-            )
-            for nid, oid, version, topic, state, stored in curs:
-                count += 1
-                if stored is None:
-                    return Verification(count, last, nid, "row has no chain hash")
-                expected = row_hash(previous, nid, oid, version, topic or "", bytes(state or b""))
-                if bytes(stored) != expected:
-                    return Verification(
-                        count, last, nid, "hash does not match the row and its predecessor"
+        with conn.cursor(binary=True) as curs:
+            while True:
+                page = curs.execute(
+                    "SELECT notification_id, originator_id, originator_version, topic, state,"
+                    " chain_hash FROM backoffice_events WHERE notification_id > %s"
+                    " ORDER BY notification_id LIMIT %s",
+                    (last_nid or 0, batch),
+                ).fetchall()
+                for nid, oid, version, topic, state, stored in page:
+                    count += 1
+                    if stored is None:
+                        return Verification(count, last(), nid, "row has no chain hash")
+                    expected = row_hash(
+                        previous, nid, oid, version, topic or "", bytes(state or b"")
                     )
-                previous = expected
-                last = Digest(nid, expected.hex())
-                if expect is not None and nid == expect.notification_id:
-                    expect_seen = True
-                    if expected.hex() != expect.head_hash:
-                        return Verification(count, last, nid, "digest hash differs from the chain")
-                progress(count)
+                    if bytes(stored) != expected:
+                        return Verification(
+                            count, last(), nid, "hash does not match the row and its predecessor"
+                        )
+                    previous, last_nid = expected, nid
+                    if expect is not None and nid == expect.notification_id:
+                        expect_seen = True
+                        if expected.hex() != expect.head_hash:
+                            return Verification(
+                                count, last(), nid, "digest hash differs from the chain"
+                            )
+                    tick(count)
+                if len(page) < batch:
+                    break
+    tick(count, final=True)
     if expect is not None and not expect_seen:
         return Verification(
-            count, last, expect.notification_id, "digest position is no longer in the store"
+            count, last(), expect.notification_id, "digest position is no longer in the store"
         )
-    return Verification(count, last)
+    return Verification(count, last())

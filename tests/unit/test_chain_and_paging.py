@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.chain import GENESIS, Digest, row_hash
+from api.chain import GENESIS, Digest, row_hash, throttled
 from domain.periods import period_bounds
 from projections.paging import (
     MAX_PAGE,
@@ -35,6 +35,25 @@ def test_a_row_hash_depends_on_every_stored_field_and_the_previous_hash() -> Non
         row_hash(GENESIS, 1, oid, 1, "ts", b"tate"),
     ]
     assert len({base, *variants}) == len(variants) + 1
+
+
+def test_a_throttled_progress_reports_the_first_row_then_only_the_end() -> None:
+    seen: list[int] = []
+    tick = throttled(seen.append, interval=3600)
+    for done in range(1, 100_001):
+        tick(done)
+    tick(100_000, final=True)
+    tick(100_000, final=True)
+    assert seen == [1, 100_000]
+
+
+def test_a_throttled_progress_reports_again_once_its_interval_has_passed() -> None:
+    seen: list[int] = []
+    tick = throttled(seen.append, interval=0)
+    for done in range(1, 4):
+        tick(done)
+    tick(3, final=True)
+    assert seen == [1, 2, 3]
 
 
 @pytest.mark.parametrize("text", ["", "12", "x:" + "0" * 64, "1:abc", "1:" + "z" * 64])
