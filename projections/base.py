@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar, get_args, get_type_hints
 from uuid import UUID
 
@@ -189,6 +190,8 @@ class ReadModelView(PostgresTrackingRecorder):
 #: Rows per multi-row statement: PostgreSQL takes at most 65,535 parameters in one.
 _MAX_PARAMS = 65_535
 _MAX_ROWS = 1_000
+#: From this many rows of a table on, a batch writes them through a COPY into a staging table.
+_COPY_AT = 64
 _WRITES = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([\w.]+)", re.IGNORECASE)
 _BY_KEY = re.compile(r"^\s*(\w+)\s*=\s*%s\s*$")
 
@@ -213,6 +216,8 @@ class BatchCursor(Cursor[DictRow]):
         self.pending: dict[tuple[str, str], dict[tuple[Any, ...], dict[str, Any]]] = {}
         #: (table, key column) -> key value -> the row as stored (None: no such row).
         self.known: dict[tuple[str, str], dict[Any, dict[str, Any] | None]] = {}
+        #: Tables whose staging table exists in this transaction.
+        self.staged: set[str] = set()
 
     def execute(
         self,
@@ -287,6 +292,17 @@ class BatchCursor(Cursor[DictRow]):
         self.known[(table, column)] = cache
         return cache
 
+    def stage(self, table: str) -> str:
+        """An empty temporary table shaped like ``table``, dropped when the transaction ends."""
+        name = f"stage_{table}"
+        if table in self.staged:
+            Cursor.execute(self, f"TRUNCATE {name}")
+        else:
+            # Made anew in each transaction, so it always has the table's current columns.
+            Cursor.execute(self, f"CREATE TEMPORARY TABLE {name} (LIKE {table}) ON COMMIT DROP")
+            self.staged.add(table)
+        return name
+
     def flush(self) -> None:
         """Write every gathered row: per table, multi-row upserts in the order rows were last
         changed."""
@@ -315,16 +331,30 @@ def _upsert_many(curs: Cursor[DictRow], table: str, rows: list[dict[str, Any]], 
         by_columns.setdefault(tuple(values), []).append(values)
     for columns, group in by_columns.items():
         keys = {c.strip() for c in key.split(",")}
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
+        names = ", ".join(columns)
+        conflict = f" ON CONFLICT ({key}) DO UPDATE SET " + ", ".join(
+            f"{c} = EXCLUDED.{c}" for c in columns if c not in keys
+        )
+        if len(group) >= _COPY_AT and isinstance(curs, BatchCursor):
+            # Many rows: COPY into a staging table, then one INSERT … SELECT. (A statement
+            # with a placeholder per value costs more to build than to run.)
+            stage = curs.stage(table)
+            with curs.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+                for values in group:
+                    copy.write_row(tuple(values.values()))
+            Cursor.execute(
+                curs,
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}{conflict}",  # noqa: S608
+            )
+            continue
         row_sql = f"({', '.join(['%s'] * len(columns))})"
         size = max(1, min(_MAX_ROWS, _MAX_PARAMS // len(columns)))
         for start in range(0, len(group), size):
             chunk = group[start : start + size]
             Cursor.execute(
                 curs,
-                f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 - code constants
-                f" VALUES {', '.join([row_sql] * len(chunk))}"
-                f" ON CONFLICT ({key}) DO UPDATE SET {updates}",
+                f"INSERT INTO {table} ({names})"  # noqa: S608 - names are code constants
+                f" VALUES {', '.join([row_sql] * len(chunk))}{conflict}",
                 [v for values in chunk for v in values.values()],
             )
 
@@ -369,6 +399,12 @@ def select_one(
     return curs.fetchone()
 
 
+def row_values(row: Any) -> dict[str, Any]:
+    """A flat read-model row's columns and values (a shallow copy: rows are never mutated,
+    and ``dataclasses.asdict`` would deep-copy every list for nothing)."""
+    return dict(vars(row))
+
+
 def col(doc: str, **options: Any) -> Any:
     """A read-model field with its description (the GraphQL type that mirrors the row shows
     it); ``enum=`` names the closed vocabulary of a text column."""
@@ -391,9 +427,14 @@ def to_json(value: Any) -> Any:
     return value
 
 
+@cache
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
 def from_json(cls: type[Row], data: dict[str, Any]) -> Row:
     """A nested row of ``cls`` from the JSON ``to_json`` made of it."""
-    hints = get_type_hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]  # a class is hashable
     values = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         raw = data.get(f.name)

@@ -5,7 +5,7 @@ events carry."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -26,7 +26,7 @@ from domain.complaints import (
     ResponsibleDepartment,
 )
 from domain.complaints.rules import AWAITING_REPLY, STAGE_OF
-from projections.base import Evolver, ReadModel, col, on, select_one, to_json, upsert
+from projections.base import Evolver, ReadModel, col, on, row_values, select_one, to_json, upsert
 
 
 @dataclass(frozen=True)
@@ -324,7 +324,7 @@ class ComplaintModel(ReadModel):
     def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
         """The queue row and the timeline entry of the event."""
         row = evolve(get(curs, event.originator_id), event, position)
-        upsert(curs, "complaints", asdict(row))
+        upsert(curs, "complaints", row_values(row))
         upsert(curs, "complaint_timeline", step(event, position), key="complaint_id, version")
 
     @on(ComplaintPolicy.Adopted, ComplaintPolicy.Changed)

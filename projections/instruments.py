@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -12,7 +12,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from domain.instruments import Board, Instrument, InstrumentStatus, ProductRisk
-from projections.base import Evolver, ReadModel, col, on, select_one, upsert
+from projections.base import Evolver, ReadModel, col, on, row_values, select_one, upsert
 from projections.paging import Key, Ordering, Page, keyset, like_prefix
 from projections.paging import count as count_rows
 
@@ -109,7 +109,7 @@ class InstrumentModel(ReadModel):
         """The instrument's row."""
         found = select_one(curs, "instruments", _COLUMNS, "id = %s", event.originator_id)
         row = evolve(None if found is None else InstrumentRow(**found), event, position)
-        upsert(curs, "instruments", asdict(row))
+        upsert(curs, "instruments", row_values(row))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ trader KPIs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,7 +27,7 @@ from domain.orders import (
     Side,
     fill_status,
 )
-from projections.base import Evolver, ReadModel, col, on, select_one, to_json, upsert
+from projections.base import Evolver, ReadModel, col, on, row_values, select_one, to_json, upsert
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ class OrderModel(ReadModel):
     def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
         """The blotter row and the timeline entry of the event."""
         row = evolve(get(curs, event.originator_id), event, position)
-        upsert(curs, "orders", asdict(row))
+        upsert(curs, "orders", row_values(row))
         upsert(curs, "order_timeline", timeline_entry(event, position), key="order_id, version")
 
 

@@ -23,8 +23,6 @@ from projections.base import TRACKING_TABLE, apply_events
 from projections.runner import Progress, ProjectionRunner
 
 _LOCK_ATTEMPTS = 200
-#: Events read (and applied, per model, in one transaction) at a time by a rebuild.
-READ_SIZE = 10_000
 _INDEX_NAME = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ")
 
 
@@ -168,7 +166,7 @@ class BlueGreen:
     def _apply_in_transaction(
         self, conn: psycopg.Connection[DictRow], position: int, stop: int
     ) -> int:
-        app, size = self.runner.app, max(self.runner.batch_size, READ_SIZE)
+        app, size = self.runner.app, self.runner.rebuild_batch_size
         while position < stop:
             found = app.recorder.select_notifications(
                 start=position + 1, limit=size, stop=stop, topics=self.model.topics
@@ -255,7 +253,7 @@ def replay(
     reads), each event decoded once, and applied set-based to every model that reads it.
     Returns the new positions."""
     app = runner.app
-    size = max(runner.batch_size, READ_SIZE)
+    size = runner.rebuild_batch_size
     everything = any(not bg.model.topics for bg, _, _ in parts)
     topics = () if everything else tuple({t for bg, _, _ in parts for t in bg.model.topics})
     reads = [None if not bg.model.topics else frozenset(bg.model.topics) for bg, _, _ in parts]

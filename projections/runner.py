@@ -86,11 +86,14 @@ class ProjectionRunner:
         conninfo: str,
         *,
         batch_size: int = 500,
+        rebuild_batch_size: int = 10_000,
         max_backoff: float = 15.0,
     ) -> None:
         self.app = app
         self.conninfo = conninfo
         self.batch_size = batch_size
+        #: Events a rebuild reads (and applies, per model, in one transaction) at a time.
+        self.rebuild_batch_size = rebuild_batch_size
         self.datastore = app.factory.datastore  # type: ignore[attr-defined]
         self.views = {m.name: ReadModelView(self.datastore, m) for m in models}
         #: The latest failure this runner met (until that model is resumed).

@@ -9,7 +9,7 @@ import typer
 
 from api.cli.common import err, fail, group, open_configured, out, progress
 from api.cli.incidents import project_resume, status_report
-from projections.rebuild import BlueGreen
+from projections.rebuild import BlueGreen, rebuild_together
 from projections.runner import ProjectionFailed
 
 project_cli = group("project", "Run, inspect and rebuild the read models.", no_args_is_help=False)
@@ -47,24 +47,32 @@ project_cli.command("resume")(project_resume)
 
 @project_cli.command("rebuild")
 def project_rebuild(
-    name: Annotated[str, typer.Argument(help="Read model name.")],
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Read model names (several: one pass for all).")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Rebuild every read model.")] = False,
     fresh: Annotated[
         bool, typer.Option(help="Start over instead of resuming an interrupted rebuild.")
     ] = False,
 ) -> None:
-    """Replay one read model from event 1 into shadow tables, then swap them in (blue/green):
-    the API keeps serving the live tables meanwhile."""
+    """Replay read models from event 1 into shadow tables, then swap them in (blue/green):
+    the API keeps serving the live tables meanwhile. Several models are replayed together,
+    each event read and decoded once for all of them."""
     runtime = open_configured()
     try:
-        blue_green = BlueGreen(runtime.runner, name)
+        chosen = list(runtime.runner.views) if every else list(dict.fromkeys(names or []))
+        if not chosen:
+            raise fail("name at least one read model, or pass --all", 2)
         with progress() as bar:
-            task = bar.add_task(f"rebuilding {name}", total=runtime.runner.head())
+            head = runtime.runner.head()
+            tasks = {name: bar.add_task(f"rebuilding {name}", total=head) for name in chosen}
 
-            def report(_: str, position: int, head: int) -> None:
-                bar.update(task, completed=position, total=head)
+            def report(name: str, position: int, head: int) -> None:
+                bar.update(tasks[name], completed=position, total=head)
 
-            position = blue_green.rebuild(report, resume=not fresh)
-        out.print(f"{name}: rebuilt up to position {position} and swapped in")
+            reached = rebuild_together(runtime.runner, chosen, report, resume=not fresh)
+        for name, position in reached.items():
+            out.print(f"{name}: rebuilt up to position {position} and swapped in")
     except KeyError as exc:
         raise fail(str(exc.args[0]), 2) from None
     except ProjectionFailed as exc:

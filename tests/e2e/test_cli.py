@@ -131,6 +131,22 @@ def test_project_rebuild_and_status_report_positions(settings: Settings, runtime
     assert code == 2 and "no read model named 'nosuch'" in output
 
 
+def test_project_rebuild_all_rebuilds_every_read_model_together(
+    settings: Settings, runtime: Runtime
+) -> None:
+    import uuid
+
+    r = run(
+        runtime, RegisterStaff(staff_id=uuid.uuid4(), name="S", branch="SH01", roles=[Role.RISK])
+    )
+    code, output = invoke("project", "rebuild", "--all")
+    assert code == 0, output
+    for name in runtime.runner.views:
+        assert f"{name}: rebuilt up to position {r.position}" in output
+    code, output = invoke("project", "rebuild")
+    assert code == 2 and "--all" in output
+
+
 def test_demo_seeds_once_and_prints_the_same_token_again(
     settings: Settings, database: Database
 ) -> None:

@@ -82,7 +82,7 @@ def test_an_interrupted_rebuild_resumes_from_its_shadow_position(
     runtime: Runtime, database: Database
 ) -> None:
     runtime.runner.sync(_register(runtime, 30))
-    runtime.runner.batch_size = 10
+    runtime.runner.rebuild_batch_size = 10
     blue_green = BlueGreen(runtime.runner, "staff")
     with blue_green._connect() as conn:  # a rebuild that stopped after its first batches
         blue_green._prepare(conn, resume=False)
