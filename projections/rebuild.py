@@ -19,7 +19,8 @@ from eventsourcing.domain import DomainEventProtocol
 from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 
-from projections.base import TRACKING_TABLE, apply_events
+from projections.base import TRACKING_TABLE
+from projections.batch import apply_events
 from projections.runner import Progress, ProjectionRunner
 
 _LOCK_ATTEMPTS = 200

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import TaskID
 from rich.table import Table
 
 from api import chain
@@ -34,6 +33,7 @@ from api.signing import (
 from api.verification import verify_record
 from domain.errors import DomainError
 from domain.keys import PublishSigningKey, RetireSigningKey, signing_key_id
+from projections.rebuild import rebuild_together
 
 keys_cli = typer.Typer(help="The keys the service signs events with.", no_args_is_help=True)
 
@@ -334,13 +334,14 @@ def restore(
     runtime = _runtime()
     try:
         with progress() as bar:
-            for name in runtime.runner.views:
-                task = bar.add_task(f"rebuilding {name}", total=restored.head)
+            names = list(runtime.runner.views)
+            tasks = {n: bar.add_task(f"rebuilding {n}", total=restored.head) for n in names}
 
-                def report(_name: str, position: int, head: int, t: TaskID = task) -> None:
-                    bar.update(t, completed=position, total=head)
+            def report(name: str, position: int, head: int) -> None:
+                bar.update(tasks[name], completed=position, total=head)
 
-                runtime.runner.catch_up(name, report)
+            # One pass over the restored log for every read model (each event decoded once).
+            rebuild_together(runtime.runner, names, report, resume=False)
     finally:
         runtime.close()
     out.print("read models rebuilt")
