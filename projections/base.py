@@ -82,6 +82,17 @@ class ReadModel:
         raise NotImplementedError
 
 
+def _stamp(row: Row, version: int, position: int) -> Row:
+    """``row`` with its version and position moved on. A plain copy of its fields rather than
+    ``dataclasses.replace`` (which runs ``__init__`` again): this runs for every event."""
+    cls = type(row)
+    if hasattr(cls, "__post_init__"):
+        return replace(row, version=version, position=position)  # type: ignore[type-var]
+    stamped: Row = object.__new__(cls)
+    stamped.__dict__.update(vars(row), version=version, position=position)
+    return stamped
+
+
 class Evolver(Generic[Row]):
     """A read model's pure ``evolve(row, event, position) -> row``, one function per event
     class, so that the events a model reads follow from the functions it has."""
@@ -100,10 +111,7 @@ class Evolver(Generic[Row]):
                     raise LookupError(
                         f"{type(event).__name__} for unknown record {event.originator_id}"
                     )
-                stamped = replace(  # type: ignore[type-var]
-                    row, version=event.originator_version, position=position
-                )
-                return fn(stamped, event, position)
+                return fn(_stamp(row, event.originator_version, position), event, position)
 
             for event_class in event_classes:
                 self.functions[event_class] = existing
@@ -202,16 +210,21 @@ def col(doc: str, **options: Any) -> Any:
     return dataclasses.field(metadata=metadata, **options)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def to_json(value: Any) -> Any:
     """A JSON-ready copy of nested rows (dataclasses, lists, dates, decimals, ids)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, _PLAIN):  # the common case first: every event field goes through here
+        return value
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, Decimal | UUID):
         return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
 
 

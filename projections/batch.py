@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import DomainEventProtocol
@@ -72,9 +73,8 @@ class BatchCursor(Cursor[DictRow]):
 
     def gather(self, table: str, values: dict[str, Any], key: str) -> None:
         """Keep ``values`` as the row of its key in ``table``, to be written by ``flush``."""
-        columns = tuple(c.strip() for c in key.split(","))
         rows = self.pending.setdefault((table, key), {})
-        ident = tuple(values[c] for c in columns)
+        ident = tuple([values[c] for c in _key_columns(key)])
         # Moved to the end: rows are written in the order last changed. An upsert naming only
         # some columns changes only those, as two statements in a row would.
         earlier = rows.pop(ident, None)
@@ -90,9 +90,9 @@ class BatchCursor(Cursor[DictRow]):
         column, value = by_key.group(1), params[0]
         gathered = self.pending.get((table, column), {}).get((value,))
         if gathered is not None:
-            if not all(c in gathered for c in columns):
+            if not gathered.keys() >= _column_set(columns):
                 return False, None
-            return True, {c: _stored(gathered[c]) for c in columns}
+            return True, _read(gathered, columns)
         cache = self.known.get((table, column))
         if cache is None or value not in cache:
             if value not in self.ids:
@@ -101,9 +101,11 @@ class BatchCursor(Cursor[DictRow]):
         if value not in cache:
             return False, None
         found = cache[value]
-        if found is not None and not all(c in found for c in columns):
+        if found is None:
+            return True, None
+        if not found.keys() >= _column_set(columns):
             return False, None
-        return True, None if found is None else {c: found[c] for c in columns}
+        return True, _read(found, columns)
 
     def _fetch(
         self, table: str, column: str, columns: tuple[str, ...]
@@ -140,16 +142,34 @@ class BatchCursor(Cursor[DictRow]):
             del self.pending[(table, key)]
             _upsert_many(self, table, list(rows.values()), key)
             # What was just written is what the table now holds for those keys.
-            columns = tuple(c.strip() for c in key.split(","))
+            columns = _key_columns(key)
             if len(columns) == 1 and (table, columns[0]) in self.known:
                 cache = self.known[(table, columns[0])]
-                for values in rows.values():
-                    cache[values[columns[0]]] = {c: _stored(v) for c, v in values.items()}
+                for (ident,), values in rows.items():
+                    cache[ident] = values
 
 
-def _stored(value: Any) -> Any:
-    """A value as it reads back from its column (JSON comes back as the plain structure)."""
-    return value.obj if isinstance(value, Json | Jsonb) else value
+_JSON = (Json, Jsonb)
+
+
+@cache
+def _key_columns(key: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in key.split(","))
+
+
+@cache
+def _column_set(columns: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(columns)
+
+
+def _read(row: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+    """``columns`` of a row as they read back from the table (a gathered row may hold JSON
+    wrapped for writing: it comes back as the plain structure)."""
+    found = {c: row[c] for c in columns}
+    for c, v in found.items():
+        if v.__class__ in _JSON:
+            found[c] = v.obj
+    return found
 
 
 def _upsert_many(curs: Cursor[DictRow], table: str, rows: list[dict[str, Any]], key: str) -> None:
@@ -159,7 +179,7 @@ def _upsert_many(curs: Cursor[DictRow], table: str, rows: list[dict[str, Any]], 
     for values in rows:
         by_columns.setdefault(tuple(values), []).append(values)
     for columns, group in by_columns.items():
-        keys = {c.strip() for c in key.split(",")}
+        keys = set(_key_columns(key))
         names = ", ".join(columns)
         conflict = f" ON CONFLICT ({key}) DO UPDATE SET " + ", ".join(
             f"{c} = EXCLUDED.{c}" for c in columns if c not in keys
