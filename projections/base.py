@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -82,15 +81,25 @@ class ReadModel:
         raise NotImplementedError
 
 
-def _stamp(row: Row, version: int, position: int) -> Row:
-    """``row`` with its version and position moved on. A plain copy of its fields rather than
-    ``dataclasses.replace`` (which runs ``__init__`` again): this runs for every event."""
+@cache
+def _init_fields(cls: type[Any]) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+
+
+def replace(row: Row, /, **changes: Any) -> Row:
+    """``dataclasses.replace`` for read-model rows, without running ``__init__`` again (it
+    runs for every event of a rebuild); rows with a ``__post_init__``, without a ``__dict__``,
+    or asked for a name that is not a field take the library's way, checks and errors."""
     cls = type(row)
-    if hasattr(cls, "__post_init__"):
-        return replace(row, version=version, position=position)  # type: ignore[type-var]
-    stamped: Row = object.__new__(cls)
-    stamped.__dict__.update(vars(row), version=version, position=position)
-    return stamped
+    if (
+        hasattr(cls, "__post_init__")
+        or not hasattr(row, "__dict__")
+        or not changes.keys() <= _init_fields(cls)  # type: ignore[arg-type]
+    ):
+        return dataclasses.replace(row, **changes)  # type: ignore[type-var]
+    copied: Row = object.__new__(cls)
+    copied.__dict__.update(vars(row), **changes)
+    return copied
 
 
 class Evolver(Generic[Row]):
@@ -111,7 +120,8 @@ class Evolver(Generic[Row]):
                     raise LookupError(
                         f"{type(event).__name__} for unknown record {event.originator_id}"
                     )
-                return fn(_stamp(row, event.originator_version, position), event, position)
+                stamped = replace(row, version=event.originator_version, position=position)
+                return fn(stamped, event, position)
 
             for event_class in event_classes:
                 self.functions[event_class] = existing

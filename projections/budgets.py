@@ -3,7 +3,7 @@ reported upward, and budget adherence per department."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +15,17 @@ from psycopg.types.json import Jsonb
 
 from domain.expenses import Budget, BudgetKind, BudgetStatus
 from domain.periods import PeriodKind, period_bounds, period_kind
-from projections.base import Evolver, ReadModel, col, from_json, on, select_one, to_json, upsert
+from projections.base import (
+    Evolver,
+    ReadModel,
+    col,
+    from_json,
+    on,
+    replace,
+    select_one,
+    to_json,
+    upsert,
+)
 
 #: Deviations above this share of the budgeted amount are reported upward (BUDGET_DEVIATION).
 DEFAULT_DEVIATION = Decimal("0.10")

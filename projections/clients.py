@@ -4,7 +4,7 @@ clients-developed KPI."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,6 +32,7 @@ from projections.base import (
     col,
     from_json,
     on,
+    replace,
     select_one,
     to_json,
     upsert,

@@ -5,7 +5,7 @@ events carry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -26,7 +26,17 @@ from domain.complaints import (
     ResponsibleDepartment,
 )
 from domain.complaints.rules import AWAITING_REPLY, STAGE_OF
-from projections.base import Evolver, ReadModel, col, on, row_values, select_one, to_json, upsert
+from projections.base import (
+    Evolver,
+    ReadModel,
+    col,
+    on,
+    replace,
+    row_values,
+    select_one,
+    to_json,
+    upsert,
+)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ every approver's inbox."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,7 +14,17 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from domain.expenses import ApprovalLevel, Currency, Expense, ExpenseStatus
-from projections.base import Evolver, ReadModel, col, from_json, on, select_one, to_json, upsert
+from projections.base import (
+    Evolver,
+    ReadModel,
+    col,
+    from_json,
+    on,
+    replace,
+    select_one,
+    to_json,
+    upsert,
+)
 from projections.paging import Key, Page, keyset
 from projections.paging import count as count_rows
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -12,7 +12,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from domain.instruments import Board, Instrument, InstrumentStatus, ProductRisk
-from projections.base import Evolver, ReadModel, col, on, row_values, select_one, upsert
+from projections.base import Evolver, ReadModel, col, on, replace, row_values, select_one, upsert
 from projections.paging import Key, Ordering, Page, keyset, like_prefix
 from projections.paging import count as count_rows
 

@@ -4,7 +4,7 @@ trader KPIs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,7 +27,17 @@ from domain.orders import (
     Side,
     fill_status,
 )
-from projections.base import Evolver, ReadModel, col, on, row_values, select_one, to_json, upsert
+from projections.base import (
+    Evolver,
+    ReadModel,
+    col,
+    on,
+    replace,
+    row_values,
+    select_one,
+    to_json,
+    upsert,
+)
 
 
 @dataclass(frozen=True)

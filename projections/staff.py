@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -14,7 +14,7 @@ from psycopg.rows import DictRow
 
 from domain.access import Role
 from domain.staff import Staff
-from projections.base import Evolver, ReadModel, col, on, select_one, upsert
+from projections.base import Evolver, ReadModel, col, on, replace, select_one, upsert
 from projections.paging import Key, Ordering, Page, keyset, like_prefix
 from projections.paging import count as count_rows
 
