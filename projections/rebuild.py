@@ -25,6 +25,13 @@ from projections.runner import Progress, ProjectionRunner
 
 _LOCK_ATTEMPTS = 200
 _INDEX_NAME = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ")
+# The indexes of a table that no constraint needs (not unique, not a constraint's).
+_SECONDARY = (
+    "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+    " JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+    " WHERE n.nspname = %s AND t.relname = %s AND NOT x.indisunique"
+    " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+)
 
 
 def shadow_schema(name: str) -> str:
@@ -84,7 +91,40 @@ class BlueGreen:
                         schema, sql.Identifier(table), sql.Identifier(table)
                     )
                 )
+                # Built once at the end (_index) rather than kept up to date row by row; the
+                # unique ones stay: upserts find their rows through them.
+                for r in conn.execute(_SECONDARY, (self.schema, table)).fetchall():
+                    index = sql.Identifier(r["relname"])
+                    conn.execute(sql.SQL("DROP INDEX {}.{}").format(schema, index))
         return 0
+
+    def _index(self, conn: psycopg.Connection[DictRow]) -> None:
+        """Give the shadow tables the live tables' other indexes, built in one go each."""
+        for table in self.model.tables:
+            have = {
+                _INDEX_NAME.sub("", r["indexdef"])
+                for r in conn.execute(
+                    "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+                    (self.schema, table),
+                ).fetchall()
+            }
+            for r in conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes"
+                " WHERE schemaname = 'public' AND tablename = %s",
+                (table,),
+            ).fetchall():
+                found = _INDEX_NAME.match(r["indexdef"])
+                rest = _INDEX_NAME.sub("", r["indexdef"])
+                if found is None or found.group(1) or rest in have:
+                    continue
+                conn.execute(
+                    sql.SQL("CREATE INDEX {} ON {}.{} ").format(
+                        sql.Identifier(r["indexname"]),
+                        sql.Identifier(self.schema),
+                        sql.Identifier(table),
+                    )
+                    + sql.SQL(rest)  # the live index's own definition, from the catalog
+                )
 
     def _apply(
         self, conn: psycopg.Connection[DictRow], position: int, stop: int, progress: Progress | None
@@ -144,6 +184,7 @@ class BlueGreen:
         with self._connect() as conn:
             position = self._prepare(conn, resume)
             position = self._apply(conn, position, self.runner.head(), progress)
+            self._index(conn)
             return self._swap_in(conn, position)
 
     def _swap_in(self, conn: psycopg.Connection[DictRow], position: int) -> int:
@@ -296,6 +337,8 @@ def rebuild_together(
         reached = replay(
             runner, list(zip(parts, conns, starts, strict=True)), runner.head(), progress
         )
+        for bg, conn in zip(parts, conns, strict=True):
+            bg._index(conn)
         return {
             bg.model.name: bg._swap_in(conn, position)
             for bg, conn, position in zip(parts, conns, reached, strict=True)
