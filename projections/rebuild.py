@@ -8,9 +8,11 @@ first on the search path. A crashed rebuild resumes from the shadow's own tracki
 
 from __future__ import annotations
 
+import gc
 import re
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -284,6 +286,19 @@ class BlueGreen:
         )
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Let the cyclic garbage collector run less often while a rebuild holds a page of tens of
+    thousands of decoded events and rows: at the default threshold it scans them again every
+    700 allocations, about a third of a rebuild's time (and none of it frees anything)."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 100_000), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def replay(
     runner: ProjectionRunner,
     parts: list[tuple[BlueGreen, psycopg.Connection[DictRow], int]],
@@ -301,24 +316,27 @@ def replay(
     reads = [None if not bg.model.topics else frozenset(bg.model.topics) for bg, _, _ in parts]
     positions = [p for _, _, p in parts]
     position = min(positions, default=stop)
-    while position < stop:
-        found = app.recorder.select_notifications(
-            start=position + 1, limit=size, stop=stop, topics=topics
-        )
-        upto = found[-1].id if len(found) == size else stop
-        decoded = [(n.topic, app.mapper.to_domain_event(n), n.id) for n in found]
-        for i, (bg, conn, at) in enumerate(parts):
-            if at >= upto:
-                continue
-            wanted = reads[i]
-            events = [
-                (e, nid) for t, e, nid in decoded if nid > at and (wanted is None or t in wanted)
-            ]
-            bg._apply_page(conn, events, upto)
-            positions[i] = upto
-            if progress is not None:
-                progress(bg.model.name, upto, stop)
-        position = upto
+    with _fewer_collections():
+        while position < stop:
+            found = app.recorder.select_notifications(
+                start=position + 1, limit=size, stop=stop, topics=topics
+            )
+            upto = found[-1].id if len(found) == size else stop
+            decoded = [(n.topic, app.mapper.to_domain_event(n), n.id) for n in found]
+            for i, (bg, conn, at) in enumerate(parts):
+                if at >= upto:
+                    continue
+                wanted = reads[i]
+                events = [
+                    (e, nid)
+                    for t, e, nid in decoded
+                    if nid > at and (wanted is None or t in wanted)
+                ]
+                bg._apply_page(conn, events, upto)
+                positions[i] = upto
+                if progress is not None:
+                    progress(bg.model.name, upto, stop)
+            position = upto
     return positions
 
 
