@@ -126,12 +126,15 @@ class BatchCursor(Cursor[DictRow]):
     def stage(self, table: str) -> str:
         """An empty temporary table shaped like ``table``, dropped when the transaction ends."""
         name = f"stage_{table}"
-        if table in self.staged:
-            Cursor.execute(self, f"TRUNCATE {name}")
-        else:
-            # Made anew in each transaction, so it always has the table's current columns.
-            Cursor.execute(self, f"CREATE TEMPORARY TABLE {name} (LIKE {table}) ON COMMIT DROP")
+        if table not in self.staged:
+            # Made anew in each transaction, so it always has the table's current columns (an
+            # earlier batch of the same transaction may have made it already).
+            Cursor.execute(
+                self,
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} (LIKE {table}) ON COMMIT DROP",
+            )
             self.staged.add(table)
+        Cursor.execute(self, f"TRUNCATE {name}")
         return name
 
     def flush(self) -> None:

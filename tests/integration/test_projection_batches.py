@@ -20,7 +20,7 @@ from domain.access import Role
 from domain.staff import RegisterStaff, Staff
 from projections import incidents
 from projections.base import TRACKING_TABLE, on, upsert
-from projections.rebuild import rebuild_together
+from projections.rebuild import BlueGreen, rebuild_together
 from projections.runner import ProjectionFailed, ProjectionRunner, positions
 from projections.staff import StaffModel
 from tests.conftest import run
@@ -140,3 +140,18 @@ def test_a_poison_event_failing_the_batch_statement_is_isolated_and_recorded(
     assert tracking_rows == (1,)
     assert stopped["staff"].notification_id == base + 3
     assert "issued_at" in (stopped["staff"].error or "")
+
+
+def test_several_large_batches_in_one_transaction_each_write_all_their_rows(
+    runtime: Runtime, database: Database
+) -> None:
+    head = _register(runtime, 150)
+    runtime.runner.rebuild_batch_size = 70  # pages of more rows than a batch COPYs from
+    blue_green = BlueGreen(runtime.runner, "audit")
+    with blue_green._connect() as conn:
+        blue_green._prepare(conn, resume=False)
+        with conn.transaction():  # as when a swap catches up under its locks
+            assert blue_green._apply_in_transaction(conn, 0, head) == head
+        row = conn.execute("SELECT count(*) AS n FROM audit_log").fetchone()
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(blue_green.schema)))
+    assert row is not None and row["n"] == head
