@@ -121,22 +121,27 @@ _SELECT = (
     " c.aggregate_id, c.aggregate_version"
     " FROM backoffice_events e"
     " LEFT JOIN backoffice_event_signatures s ON s.notification_id = e.notification_id"
+    "  AND s.notification_id > %(after)s AND s.notification_id <= %(upto)s"
     " LEFT JOIN backoffice_commands c ON c.idempotency_key = s.idempotency_key"
-    " WHERE e.notification_id > %s AND e.notification_id <= %s ORDER BY e.notification_id"
-    " LIMIT %s"
+    " WHERE e.notification_id > %(after)s AND e.notification_id <= %(upto)s"
+    " ORDER BY e.notification_id"
 )
 
 
 def _rows(database: Database, start: int, stop: int, batch: int) -> Iterable[StoredRow]:
     with database.connect(autocommit=False) as conn:
-        # One snapshot for the whole walk, read in large pages (a page per statement, each
-        # row then a plain list item: a server-side cursor costs a call per row).
+        # One snapshot for the whole walk, read in pages of ``batch`` notification ids: each
+        # page one statement whose rows are then plain list items (a server-side cursor costs
+        # a call per row), each join bounded to the page's ids so that no page scans a whole
+        # table.
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        after = start - 1
         with conn.cursor(binary=True) as curs:
-            while True:
-                page = curs.execute(_SELECT, (after, stop, batch)).fetchall()
-                for r in page:
+            found = curs.execute("SELECT max(notification_id) FROM backoffice_events").fetchone()
+            last = min(stop, int(found[0] or 0) if found else 0)
+            after = start - 1
+            while after < last:
+                upto = min(after + batch, last)
+                for r in curs.execute(_SELECT, {"after": after, "upto": upto}).fetchall():
                     yield StoredRow(
                         r[0],
                         r[1],
@@ -149,9 +154,7 @@ def _rows(database: Database, start: int, stop: int, batch: int) -> Iterable[Sto
                         r[8],
                         None if r[9] is None else (r[9], r[10], r[11], int(r[12])),
                     )
-                if len(page) < batch:
-                    return
-                after = page[-1][0]
+                after = upto
 
 
 class Walker:

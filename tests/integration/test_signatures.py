@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from api import chain
 from api.checkpoints import DirectoryStore
 from api.database import Database
-from api.integrity import Report, state_decoder
+from api.integrity import Report, state_decoder, walk
 from api.roles import service_database
 from api.runtime import Runtime, open_runtime
 from api.settings import Settings
@@ -71,6 +72,29 @@ def test_every_event_written_is_signed_and_verify_proves_it(runtime: Runtime) ->
     report = verify(runtime)
     assert report.intact, report.problems
     assert report.signed == report.count == 3
+
+
+def test_verify_reads_in_pages_and_proves_the_same_across_their_edges(runtime: Runtime) -> None:
+    for _ in range(3):
+        seed(runtime)
+    whole = walk(
+        runtime.database,
+        anchors=runtime.keys.public_keys(),
+        decode=state_decoder(runtime.settings.cipher_key),
+    )
+    seen: list[int] = []
+    paged = walk(
+        runtime.database,
+        anchors=runtime.keys.public_keys(),
+        decode=state_decoder(runtime.settings.cipher_key),
+        batch=2,
+        progress=seen.append,
+    )
+    assert whole.intact and paged.intact, paged.problems
+    assert whole.count == whole.signed == 7  # the key's publication and three members' two
+    assert (paged.count, paged.signed, paged.head) == (whole.count, whole.signed, whole.head)
+    assert seen[-1] == 7  # the last count is always reported, however throttled
+    assert chain.verify(runtime.database, batch=2) == chain.verify(runtime.database)
 
 
 def test_a_forged_append_through_the_chaining_trigger_is_found(
