@@ -46,7 +46,7 @@ def server() -> Database:
     home.chmod(0o755)  # run as root, pgserver's postgres runs as its own user
     # Registered before the server's own exit handler, so it runs after the server stopped.
     atexit.register(shutil.rmtree, home, True)
-    return embedded(home, keep=False)
+    return embedded(home, when_done="delete")
 
 
 def _create(server: Database, name: str, template: str | None = None) -> Database:

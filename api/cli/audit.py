@@ -10,7 +10,18 @@ from uuid import UUID
 import typer
 
 from api.audit import export_lines
-from api.cli.common import cli, err, fail, group, open_configured, os_user, out, progress
+from api.cli.common import (
+    JsonFlag,
+    cli,
+    emit_json,
+    err,
+    fail,
+    group,
+    open_configured,
+    os_user,
+    out,
+    progress,
+)
 from api.clocks import Clock, maybe_branch_time
 from api.disclosures import record_disclosure
 from api.reconstruction import Request, Requester, sha256_file
@@ -63,6 +74,7 @@ def audit_export(
     reason: Annotated[
         str | None, typer.Option(help="With --personal-data: why (required).")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Export the audit trail (every event with its envelope, data and chain hash); personal
     data is masked unless --personal-data is given."""
@@ -119,7 +131,10 @@ def audit_export(
             )
     finally:
         runtime.close()
-    out.print(f"{written} event(s) written to {out_file}")
+    if as_json:
+        emit_json({"file": out_file, "events": written})
+    else:
+        out.print(f"{written} event(s) written to {out_file}")
 
 
 def _zoned(value: datetime | None) -> datetime | None:
@@ -256,7 +271,7 @@ def verify_package_command(
     """Check a package's signature and files against its manifest, and (online) its events
     against the chain."""
     settings = get_settings()
-    database = None if offline else connections(settings).service
+    database = None if offline else connections(settings, create=False).service
     try:
         trusted = trusted_keys(KeyStore(settings.key_directory), keys)
     except SigningKeyError as exc:

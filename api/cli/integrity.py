@@ -15,7 +15,8 @@ from api import chain
 from api.backup import BackupError
 from api.backup import backup as run_backup
 from api.checkpoints import CheckpointRefused, DirectoryStore, in_database, newest
-from api.cli.common import cli, err, fail, out, progress
+from api.cli.common import JsonFlag, cli, emit_json, err, fail, out, progress
+from api.database import Database
 from api.integrity import state_decoder
 from api.migrate import migrate
 from api.restore import RestoreRefused
@@ -52,7 +53,7 @@ def _anchors(keyring: Path | None) -> dict[str, bytes]:
 
 def _runtime() -> Runtime:
     try:
-        return open_runtime(get_settings())
+        return open_runtime(get_settings(), create=False)
     except SigningKeyError as exc:
         raise fail(str(exc), 2) from None
 
@@ -66,6 +67,7 @@ def verify(
         Path | None,
         typer.Option(help="Checkpoints kept outside the database (default: CHECKPOINT_DIR)."),
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Prove the record: the hash chain, every event's signature, and the chain against every
     signed checkpoint (in the database and outside it); exit 1 naming what does not prove."""
@@ -75,7 +77,7 @@ def verify(
     except ValueError as exc:
         raise fail(str(exc), 2) from None
     anchors = _anchors(keys)
-    database = connections(settings).service
+    database = connections(settings, create=False).service
     with progress() as bar:
         task = bar.add_task("verifying", total=chain.total(database))
         report = verify_record(
@@ -86,16 +88,48 @@ def verify(
             expect=expect,
             progress=lambda n: bar.update(task, completed=n),
         )
+    if as_json:
+        emit_json(
+            {
+                "intact": report.intact,
+                "events": report.count,
+                "head": str(report.head) if report.head else None,
+                "signed": report.signed,
+                "unsigned_prefix": report.unsigned_prefix,
+                "trusted_keys": sorted(report.trusted),
+                "checkpoints_proven": report.checkpoints_proven,
+                "newest_checkpoint": str(report.newest_checkpoint)
+                if report.newest_checkpoint
+                else None,
+                "digest": str(expect) if expect else None,
+                "problems": [
+                    {"notification_id": p.notification_id, "problem": p.text}
+                    for p in report.problems
+                ],
+                "notes": report.notes,
+            }
+        )
+        if not report.intact:
+            raise typer.Exit(1)
+        return
     for note in report.notes:
         err.print(f"note: {note}")
-    if not report.intact:
-        for problem in report.problems[:50]:
+    # A digest that does not match is told apart from a broken record: most often it was
+    # mistyped or cut when copied, and "record broken" would raise a false alarm.
+    off = [p for p in report.problems if expect is not None and p.text.startswith("digest ")]
+    problems = [p for p in report.problems if p not in off]
+    if problems:
+        for problem in problems[:50]:
             err.print(f"[red]✗[/red] {problem}")
-        if len(report.problems) > 50:
-            err.print(f"… and {len(report.problems) - 50} more")
-        first = next((p for p in report.problems if p.notification_id), report.problems[0])
+        if len(problems) > 50:
+            err.print(f"… and {len(problems) - 50} more")
+        first = next((p for p in problems if p.notification_id), problems[0])
         where = f"at notification id {first.notification_id}" if first.notification_id else ""
-        raise fail(f"record broken {where}: {first.text} ({len(report.problems)} problem(s))")
+        raise fail(f"record broken {where}: {first.text} ({len(problems)} problem(s))")
+    if off and expect is not None:
+        last = report.head.notification_id if report.head else 0
+        out.print(f"intact: {report.count} events; the chain and signatures prove")
+        raise fail(_digest_mismatch(database, expect, last))
     head = report.head or chain.Digest(0, chain.GENESIS.hex())
     out.print(f"intact: {report.count} events; head {head}")
     legacy = f"; {report.unsigned_prefix} recorded before signing began" * bool(
@@ -110,6 +144,30 @@ def verify(
         out.print(f"digest {expect} proven")
 
 
+def _digest_mismatch(database: Database, expect: chain.Digest, head: int) -> str:
+    """Why a well-formed digest does not prove, and what to check."""
+    check = "check that it was copied whole, from this store's `backoffice digest` output"
+    if expect.notification_id > head:
+        return (
+            f"digest {expect.notification_id}:… names a position after this store's last event "
+            f"({head}): {check}; if it was, events after {head} were removed"
+        )
+    with database.connect() as conn:
+        row = conn.execute(
+            "SELECT chain_hash FROM backoffice_events WHERE notification_id = %s",
+            (expect.notification_id,),
+        ).fetchone()
+    actual = bytes(row[0]).hex() if row and row[0] is not None else ""
+    at = next(
+        (i for i, (a, b) in enumerate(zip(actual, expect.head_hash, strict=False)) if a != b), 0
+    )
+    return (
+        f"digest does not match: at {expect.notification_id} the chain's hash is "
+        f"{actual[:16]}…, the digest's {expect.head_hash[:16]}… (they differ from hex digit "
+        f"{at + 1}); {check}"
+    )
+
+
 def digest(
     sign: Annotated[
         bool,
@@ -120,7 +178,7 @@ def digest(
     since the last checkpoint and record a signed checkpoint at the head."""
     settings = get_settings()
     if not sign:
-        found = chain.digest(connections(settings).service)
+        found = chain.digest(connections(settings, create=False).service)
         out.print(str(found) if found else f"0:{chain.GENESIS.hex()}")
         return
     runtime = _runtime()
@@ -140,11 +198,11 @@ def digest(
     )
 
 
-def doctor() -> None:
+def doctor(as_json: JsonFlag = False) -> None:
     """Check that the service's database role cannot rewrite the record, that the signing key
     is in place and published, and that checkpoints are being kept; exit 1 if anything fails."""
     settings = get_settings()
-    found = connections(settings)
+    found = connections(settings, create=False)
     checks = [
         Check(
             "the service and migrations log in as different roles",
@@ -176,6 +234,11 @@ def doctor() -> None:
             str(latest) if latest else "run `backoffice digest --sign` or `serve`",
         )
     )
+    if as_json:
+        emit_json([{"check": c.name, "ok": c.ok, "detail": c.detail} for c in checks])
+        if not all(c.ok for c in checks):
+            raise typer.Exit(1)
+        return
     table = Table("", "check", "detail")
     for c in checks:
         table.add_row("[green]✓[/green]" if c.ok else "[red]✗[/red]", c.name, c.detail)
@@ -185,7 +248,7 @@ def doctor() -> None:
 
 
 @keys_cli.command("list")
-def keys_list() -> None:
+def keys_list(as_json: JsonFlag = False) -> None:
     """The keys published in the store, and which of them this host holds."""
     runtime = _runtime()
     try:
@@ -194,6 +257,20 @@ def keys_list() -> None:
         current = runtime.keys.current_id()
     finally:
         runtime.close()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "key_id": k["key_id"],
+                    "published_at": k["published_at"],
+                    "retired_at": k["retired_at"],
+                    "held_here": k["key_id"] in held,
+                    "current": k["key_id"] == current,
+                }
+                for k in published
+            ]
+        )
+        return
     table = Table("key", "published at", "retired at", "here")
     for k in published:
         here = "current" if k["key_id"] == current else ("yes" if k["key_id"] in held else "")

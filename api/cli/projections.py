@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import err, fail, group, open_configured, out, progress
-from api.cli.incidents import project_resume, status_report
+from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, out, progress
+from api.cli.incidents import project_resume, status_document, status_report
 from projections.rebuild import BlueGreen
 from projections.runner import ProjectionFailed
 
@@ -32,10 +32,13 @@ def project(ctx: typer.Context) -> None:
 
 
 @project_cli.command("status")
-def project_status() -> None:
+def project_status(as_json: JsonFlag = False) -> None:
     """Position, lag and state of every read model, and the newest incidents."""
     runtime = open_configured()
     try:
+        if as_json:
+            emit_json(status_document(runtime))
+            return
         for part in status_report(runtime):
             out.print(part)
     finally:

@@ -10,7 +10,7 @@ from uuid import UUID
 import typer
 from rich.table import Table
 
-from api.cli.common import err, fail, group, open_configured, out
+from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, out
 from api.runtime import adopt_configured_retention
 from domain.errors import DomainError
 from domain.retention import PRESETS, LiftLegalHold, PlaceLegalHold, RecordClass
@@ -20,7 +20,7 @@ retention_cli = group("retention", "Retention policy, legal holds, and the repor
 
 
 @retention_cli.command("policy")
-def retention_policy() -> None:
+def retention_policy(as_json: JsonFlag = False) -> None:
     """Show the presets in force (adopting RETENTION_PRESETS first if it changed)."""
     runtime = open_configured()
     try:
@@ -34,6 +34,20 @@ def retention_policy() -> None:
         runtime.close()
     if result.changed:
         err.print("recorded the configured presets as the policy in force")
+    if as_json:
+        emit_json(
+            {
+                "presets": presets,
+                "classes": {
+                    cls.value: {
+                        p: {"years": PRESETS[p][cls].years, "from": PRESETS[p][cls].clock.value}
+                        for p in presets
+                    }
+                    for cls in RecordClass
+                },
+            }
+        )
+        return
     table = Table("record class", *presets)
     for cls in RecordClass:
         table.add_row(
@@ -51,6 +65,7 @@ def retention_report(
     ] = None,
     eligible: Annotated[bool, typer.Option(help="Only records eligible to leave now.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write every line as CSV.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """For every record: the preset that decides, the clock, and the earliest date it could
     leave primary storage. Nothing is deleted: this only reports."""
@@ -69,6 +84,26 @@ def retention_report(
             ]
     finally:
         runtime.close()
+    if as_json:
+        emit_json(
+            {
+                "presets": presets,
+                "today": today,
+                "records": [
+                    {
+                        "record_id": x.record_id,
+                        "record_class": x.record_class,
+                        "booked_on": x.booked_on,
+                        "relationship_ended_on": x.relationship_ended_on,
+                        "preset": x.preset,
+                        "earliest_removal": x.earliest_removal,
+                        "held": x.held,
+                        "eligible_now": x.eligible(today),
+                    }
+                    for x in lines
+                ],
+            }
+        )
     summary = Table("record class", "records", "held", "eligible now", "next eligible")
     for cls in RecordClass:
         mine = [x for x in lines if x.record_class == cls.value]
@@ -80,8 +115,9 @@ def retention_report(
             str(sum(x.eligible(today) for x in mine)),
             str(min(dates)) if dates else "-",
         )
-    out.print(f"policy in force: {', '.join(presets)}; today {today}")
-    out.print(summary)
+    if not as_json:
+        out.print(f"policy in force: {', '.join(presets)}; today {today}")
+        out.print(summary)
     if out_file is not None:
         with out_file.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
@@ -110,7 +146,7 @@ def retention_report(
                         x.eligible(today),
                     ]
                 )
-        out.print(f"{len(lines)} line(s) written to {out_file}")
+        err.print(f"{len(lines)} line(s) written to {out_file}")
 
 
 @retention_cli.command("hold")
