@@ -9,6 +9,7 @@ from api.cli import (  # noqa: F401 - each module registers its commands
     expenses,
     instruments,
     integrity,
+    keys,
     projections,
     retention,
     serve,
