@@ -267,6 +267,7 @@ def verify_package_command(
     keys: Annotated[
         Path | None, typer.Option("--keys", help="A keyring from `keys export` to trust.")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Check a package's signature and files against its manifest, and (online) its events
     against the chain."""
@@ -277,6 +278,19 @@ def verify_package_command(
     except SigningKeyError as exc:
         raise fail(str(exc), 2) from None
     result = check_package(directory, database, trusted or None)
+    if as_json:
+        emit_json(
+            {
+                "ok": result.ok,
+                "offline": offline,
+                "events_checked": result.events_checked,
+                "problems": result.problems,
+                "notes": result.notes,
+            }
+        )
+        if not result.ok:
+            raise typer.Exit(1)
+        return
     for note in result.notes:
         err.print(f"note: {note}")
     if not result.ok:

@@ -21,6 +21,7 @@ from psycopg import errors as pg_errors
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 from typer.core import TyperGroup
 
 from api.database import Database, DatabaseNotFound
@@ -127,6 +128,15 @@ def open_configured(run_migrations: bool = True, *, create: bool = False) -> Run
         raise fail(str(exc), 2) from None
 
 
+def table(*headers: str) -> Table:
+    """A table whose cells wrap (fold) rather than end in "…": nothing printed is cut, so an
+    id or a code can always be copied from it, whatever the terminal's width."""
+    found = Table(*headers)
+    for column in found.columns:
+        column.overflow = "fold"
+    return found
+
+
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout instead of text.")
 ]
@@ -139,6 +149,8 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, enum.Enum):

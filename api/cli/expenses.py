@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, out
+from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, out, table
 from projections import budgets as budget_model
 from projections import matrix as matrix_model
 
@@ -76,7 +76,7 @@ def _line_json(x: budget_model.BudgetVsActual) -> dict[str, object]:
 
 
 def _table(lines: list[budget_model.BudgetVsActual]) -> Table:
-    table = Table(
+    grid = table(
         "branch",
         "department",
         "category",
@@ -89,7 +89,7 @@ def _table(lines: list[budget_model.BudgetVsActual]) -> Table:
         "% used",
     )
     for line in lines:
-        table.add_row(
+        grid.add_row(
             line.branch,
             line.department,
             line.category,
@@ -101,7 +101,7 @@ def _table(lines: list[budget_model.BudgetVsActual]) -> Table:
             f"{line.variance:,.2f}",
             "-" if line.percent_used is None else f"{line.percent_used}%",
         )
-    return table
+    return grid
 
 
 @budgets_cli.command("report")
@@ -196,9 +196,9 @@ def budgets_matrix(as_json: JsonFlag = False) -> None:
         emit_json(found)
         return
     out.print(f"authority matrix version {found.version}")
-    table = Table("up to (CNY)", "approved by, in order")
+    grid = table("up to (CNY)", "approved by, in order")
     for tier in found.tiers:
-        table.add_row(
+        grid.add_row(
             "no limit" if tier.up_to is None else f"{tier.up_to:,.2f}", " → ".join(tier.chain)
         )
-    out.print(table)
+    out.print(grid)

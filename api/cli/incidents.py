@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console, RenderableType
-from rich.table import Table
 from rich.text import Text
 
+from api.cli.common import table
 from api.runtime import Runtime, open_runtime
 from api.settings import get_settings
 from projections import incidents
@@ -34,7 +34,7 @@ def status_report(runtime: Runtime, recent: int = 20) -> list[RenderableType]:
     with runtime.connect() as conn:
         stopped = incidents.stopped(conn)
         history = incidents.history(conn, recent)
-    models = Table("read model", "position", "head", "lag", "state")
+    models = table("read model", "position", "head", "lag", "state")
     for lag in runtime.runner.lags():
         incident = stopped.get(lag.name)
         state = f"[red]stopped (incident {incident.id})[/red]" if incident else "running"

@@ -9,13 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.progress import TaskID
-from rich.table import Table
 
 from api import chain
 from api.backup import BackupError
 from api.backup import backup as run_backup
 from api.checkpoints import CheckpointRefused, DirectoryStore, in_database, newest
-from api.cli.common import JsonFlag, cli, emit_json, err, fail, out, progress
+from api.cli.common import JsonFlag, cli, emit_json, err, fail, out, progress, table
 from api.database import Database
 from api.integrity import state_decoder
 from api.migrate import migrate
@@ -234,10 +233,10 @@ def doctor(as_json: JsonFlag = False) -> None:
         if not all(c.ok for c in checks):
             raise typer.Exit(1)
         return
-    table = Table("", "check", "detail")
+    grid = table("", "check", "detail")
     for c in checks:
-        table.add_row("[green]✓[/green]" if c.ok else "[red]✗[/red]", c.name, c.detail)
-    out.print(table)
+        grid.add_row("[green]✓[/green]" if c.ok else "[red]✗[/red]", c.name, c.detail)
+    out.print(grid)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
 

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, out
+from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, out, table
 from api.runtime import publish_current_key
 from api.settings import get_settings
 from api.signing import KeyStore, keyring_json, public_key_b64, published_keys
@@ -43,11 +42,11 @@ def keys_list(as_json: JsonFlag = False) -> None:
             ]
         )
         return
-    table = Table("key", "published at", "retired at", "here")
+    grid = table("key", "published at", "retired at", "here")
     for k in published:
         here = "current" if k["key_id"] == current else ("yes" if k["key_id"] in held else "")
-        table.add_row(k["key_id"], str(k["published_at"]), str(k["retired_at"] or ""), here)
-    out.print(table)
+        grid.add_row(k["key_id"], str(k["published_at"]), str(k["retired_at"] or ""), here)
+    out.print(grid)
 
 
 @keys_cli.command("export")

@@ -77,7 +77,9 @@ def project_rebuild(
 
 
 @project_cli.command("compare")
-def project_compare(name: Annotated[str, typer.Argument(help="Read model name.")]) -> None:
+def project_compare(
+    name: Annotated[str, typer.Argument(help="Read model name.")], as_json: JsonFlag = False
+) -> None:
     """Replay one read model into a shadow and report every row that differs from the live one."""
     runtime = open_configured()
     try:
@@ -91,6 +93,11 @@ def project_compare(name: Annotated[str, typer.Argument(help="Read model name.")
         raise fail(str(exc.args[0]), 2) from None
     finally:
         runtime.close()
+    if as_json:
+        emit_json({"model": name, "matches": not differences, "differences": differences})
+        if differences:
+            raise typer.Exit(1)
+        return
     if not differences:
         out.print(f"{name}: the live model matches a replay from event 1")
         return

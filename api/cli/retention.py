@@ -8,9 +8,8 @@ from typing import Annotated
 from uuid import UUID
 
 import typer
-from rich.table import Table
 
-from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, out
+from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, out, table
 from api.runtime import adopt_configured_retention
 from domain.errors import DomainError
 from domain.retention import PRESETS, LiftLegalHold, PlaceLegalHold, RecordClass
@@ -48,14 +47,14 @@ def retention_policy(as_json: JsonFlag = False) -> None:
             }
         )
         return
-    table = Table("record class", *presets)
+    grid = table("record class", *presets)
     for cls in RecordClass:
-        table.add_row(
+        grid.add_row(
             cls.value,
             *(f"{PRESETS[p][cls].years}y from {PRESETS[p][cls].clock.value}" for p in presets),
         )
     out.print(f"in force: {', '.join(presets)} (the longest applies)")
-    out.print(table)
+    out.print(grid)
 
 
 @retention_cli.command("report")
@@ -104,7 +103,7 @@ def retention_report(
                 ],
             }
         )
-    summary = Table("record class", "records", "held", "eligible now", "next eligible")
+    summary = table("record class", "records", "held", "eligible now", "next eligible")
     for cls in RecordClass:
         mine = [x for x in lines if x.record_class == cls.value]
         dates = [x.earliest_removal for x in mine if x.earliest_removal and not x.held]

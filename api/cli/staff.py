@@ -6,10 +6,19 @@ from typing import Annotated
 from uuid import UUID, uuid4
 
 import typer
-from rich.table import Table
 
 from api.auth import new_token, token_hash
-from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, os_user, out
+from api.cli.common import (
+    JsonFlag,
+    emit_json,
+    err,
+    fail,
+    group,
+    open_configured,
+    os_user,
+    out,
+    table,
+)
 from api.runtime import Runtime
 from domain.errors import DomainError
 from domain.staff import IssueToken, RegisterStaff
@@ -80,15 +89,13 @@ def staff_list(
     if as_json:
         emit_json(members)
         return
-    table = Table("id", "name", "branch", "roles", "active")
-    # Nothing is cut: the id never shrinks (36 characters), the other columns wrap instead.
-    for column in table.columns:
-        column.overflow = "fold"
-    table.columns[0].no_wrap = True
-    table.columns[0].min_width = 36
+    grid = table("id", "name", "branch", "roles", "active")
+    # The id never shrinks (36 characters): the other columns wrap instead.
+    grid.columns[0].no_wrap = True
+    grid.columns[0].min_width = 36
     for s in members:
-        table.add_row(str(s.id), s.name, s.branch, ", ".join(s.roles), str(s.active))
-    out.print(table)
+        grid.add_row(str(s.id), s.name, s.branch, ", ".join(s.roles), str(s.active))
+    out.print(grid)
 
 
 @staff_cli.command("token")

@@ -61,6 +61,8 @@ LISTINGS: list[tuple[list[str], tuple[int, ...]]] = [
     (["doctor"], (0, 1)),
     (["instruments", "load"], (0,)),
     (["database", "status"], (0,)),
+    (["project", "compare", "staff"], (0,)),
+    (["verify-package", "no-such-package", "--offline"], (1,)),
 ]
 
 
