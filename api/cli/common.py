@@ -64,7 +64,7 @@ def explain(exc: BaseException) -> str | None:
             f"DATABASE_URL is not a PostgreSQL URL ({str(exc).strip()}): write it as "
             "postgresql://USER:PASSWORD@HOST:5432/DBNAME"
         )
-    if isinstance(exc, psycopg.OperationalError):
+    if isinstance(exc, psycopg.OperationalError) and _connecting(exc):
         text = " ".join(str(exc).split())
         if "password authentication failed" in text or ("role" in text and "exist" in text):
             fix = "check the user and password in DATABASE_URL (and MIGRATION_DATABASE_URL)"
@@ -76,14 +76,34 @@ def explain(exc: BaseException) -> str | None:
             fix = "check DATABASE_URL, and that PostgreSQL runs and accepts this user"
         return f"cannot connect to {_where()}: {text[:200]}\n  fix: {fix}"
     cause = exc.__cause__ or exc.__context__
-    if (
-        cause is not None
-        and cause is not exc
-        and type(exc).__module__.startswith(("eventsourcing", "psycopg_pool"))
-    ):
-        # The library wraps psycopg's errors (and the pool times out on a dead server).
-        return explain(cause) or f"cannot use {_where()}: {exc} (check DATABASE_URL)"
+    if cause is not None and cause is not exc and _library_error(exc):
+        # The library wraps psycopg's errors; its pool times out on a server that is gone.
+        found = explain(cause)
+        if found is None and _unavailable(exc):
+            found = f"cannot use {_where()}: {exc}\n  fix: check DATABASE_URL and the server"
+        return found
     return None
+
+
+def _library_error(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith(("eventsourcing", "psycopg_pool"))
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """The library's or the pool's "no connection" errors (not integrity or data errors)."""
+    return type(exc).__name__ in (
+        "OperationalError",
+        "InterfaceError",
+        "ConnectionUnavailableError",
+        "PoolTimeout",
+    )
+
+
+def _connecting(exc: psycopg.OperationalError) -> bool:
+    """True for a failure to connect (no server, refused login, no such database, a server
+    shutting down), not for one that happens on a working connection (a cancelled query)."""
+    state = exc.sqlstate
+    return state is None or state.startswith(("08", "28", "3D", "57P"))
 
 
 class _Handled(TyperGroup):
