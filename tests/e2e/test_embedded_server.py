@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,6 +82,24 @@ def test_one_home_from_any_directory_and_no_server_outlives_its_last_command(
         assert _backoffice(elsewhere, env, "database", "stop").returncode == 0
         assert not embedded_status(home).running
         assert _backoffice(elsewhere, env, "database", "status").returncode == 1
+
+        # A process killed while using it (no exit handler runs) does not keep it up: the
+        # next command forgets it, and stops the server when it ends.
+        worker = subprocess.Popen(
+            [BACKOFFICE, "project"], cwd=elsewhere, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while worker.pid not in embedded_status(home).users and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert worker.pid in embedded_status(home).users
+        finally:
+            worker.kill()
+            worker.wait()
+        assert embedded_status(home).running  # nobody stopped it
+        assert _backoffice(elsewhere, env, "staff", "list").returncode == 0
+        assert not embedded_status(home).running
 
         # A home with no database while another holds one (here ./.backoffice, the old
         # default): refused in a line naming the setting, and nothing is created.
