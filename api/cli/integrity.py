@@ -167,29 +167,43 @@ def digest(
         bool,
         typer.Option(help="Sign a checkpoint at the head, into the database and outside it."),
     ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Print the current (notification id, head hash) as ID:HASH; with --sign, prove the rows
     since the last checkpoint and record a signed checkpoint at the head."""
     settings = get_settings()
+    key_id = None
     if not sign:
         found = chain.digest(connections(settings, create=False).service)
-        out.print(str(found) if found else f"0:{chain.GENESIS.hex()}")
-        return
-    runtime = _runtime()
-    try:
-        checkpoint = runtime.notary.take()
-    except CheckpointRefused as exc:
-        raise fail(str(exc)) from None
-    finally:
-        runtime.close()
-    if checkpoint is None:
-        out.print(f"0:{chain.GENESIS.hex()}")
-        return
-    out.print(f"{checkpoint.notification_id}:{checkpoint.chain_hash.hex()}")
-    err.print(
-        f"signed checkpoint {checkpoint} by key {checkpoint.key_id}, kept in the database and "
-        f"in {settings.checkpoint_directory}"
-    )
+    else:
+        runtime = _runtime()
+        try:
+            checkpoint = runtime.notary.take()
+        except CheckpointRefused as exc:
+            raise fail(str(exc)) from None
+        finally:
+            runtime.close()
+        found = None
+        if checkpoint is not None:
+            found = chain.Digest(checkpoint.notification_id, checkpoint.chain_hash.hex())
+            key_id = checkpoint.key_id
+    found = found or chain.Digest(0, chain.GENESIS.hex())
+    if as_json:
+        emit_json(
+            {
+                "digest": str(found),
+                "notification_id": found.notification_id,
+                "hash": found.head_hash,
+                "signed_by": key_id,
+            }
+        )
+    else:
+        out.print(str(found))
+    if key_id is not None:
+        err.print(
+            f"signed checkpoint {found} by key {key_id}, kept in the database and in "
+            f"{settings.checkpoint_directory}"
+        )
 
 
 def doctor(as_json: JsonFlag = False) -> None:

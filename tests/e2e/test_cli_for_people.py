@@ -58,6 +58,8 @@ LISTINGS: list[tuple[list[str], tuple[int, ...]]] = [
     (["budgets", "matrix"], (0,)),
     (["keys", "list"], (0,)),
     (["verify"], (0,)),
+    (["digest"], (0,)),
+    (["digest", "--sign"], (0,)),
     (["doctor"], (0, 1)),
     (["instruments", "load"], (0,)),
     (["database", "status"], (0,)),
