@@ -177,6 +177,7 @@ def reconstruct(
         bool, typer.Option(help="Also print report.pdf (about 0.3 s a page; off for big periods).")
     ] = True,
     complaint: Annotated[UUID | None, typer.Option(help="One complaint's full history.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Write a reconstruction package: package.json, report.html, report.pdf, manifest.json."""
     if not requested_by.strip():
@@ -249,13 +250,26 @@ def reconstruct(
         raise fail(f"the package was not recorded as a disclosure: {exc.message}", 2) from None
     finally:
         runtime.close()
+    if "report_pdf_missing" in manifest:
+        err.print(f"[yellow]report.pdf not written:[/yellow] {manifest['report_pdf_missing']}")
+    if as_json:
+        emit_json(
+            {
+                "out": out_dir,
+                "request": manifest["request"],
+                "orders": manifest["orders"],
+                "complaints": manifest.get("complaints", 0),
+                "chain_head": manifest["chain_head"],
+                "files": sorted(manifest.get("files", {})),
+                "manifest_sha256": sha256_file(out_dir / "manifest.json"),
+            }
+        )
+        return
     if complaint is not None:
         out.print(f"complaint {complaint} reconstructed into {out_dir}")
     else:
         out.print(f"{manifest['orders']} order(s) reconstructed into {out_dir}")
     out.print(f"chain head at export: {manifest['chain_head']}")
-    if "report_pdf_missing" in manifest:
-        err.print(f"[yellow]report.pdf not written:[/yellow] {manifest['report_pdf_missing']}")
 
 
 @cli.command("verify-package")

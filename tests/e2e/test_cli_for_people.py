@@ -23,6 +23,7 @@ from domain.access import Role
 from domain.staff import RegisterStaff
 from projections import instruments as instrument_model
 from tests.conftest import run
+from tests.e2e.test_reconstruction import order_id  # noqa: F401 - a fixture
 
 runner = CliRunner()
 UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -218,3 +219,20 @@ def test_serve_on_a_port_in_use_fails_before_printing_a_url(settings: Settings) 
     assert "http://" not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr and "--port" in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 2, done.stderr
+
+
+def test_a_reconstruction_reports_itself_as_json(
+    order_id: uuid.UUID,  # noqa: F811 - the fixture: staff, a client, an instrument, an order
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "pkg"
+    result = invoke(
+        "reconstruct",
+        *("--order", str(order_id), "--out", str(out), "--no-pdf", "--json"),
+        *("--requested-by", "王五", "--reason", "检查"),
+    )
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["orders"] == 1 and "manifest.json" not in found["files"]
+    assert found["chain_head"] == json.loads((out / "manifest.json").read_text())["chain_head"]
