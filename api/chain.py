@@ -74,12 +74,24 @@ class Digest:
         """Read ``ID:HEX`` as printed by ``backoffice digest``."""
         try:
             nid, hexhash = text.strip().split(":", 1)
-            value = cls(int(nid), hexhash.lower())
-            bytes.fromhex(value.head_hash)
+            value = cls(int(nid), hexhash.strip().lower())
         except ValueError:
-            raise ValueError(f"a digest looks like 42:ab12…, not {text!r}") from None
+            raise ValueError(
+                f"a digest looks like 42:ab12… (ID:HASH, as `backoffice digest` prints it), "
+                f"not {text!r}"
+            ) from None
+        wrong = sorted(set(value.head_hash) - set("0123456789abcdef"))
+        if wrong:
+            raise ValueError(
+                f"a digest's hash is hexadecimal (0-9, a-f), this one has {''.join(wrong)!r}"
+            )
         if len(value.head_hash) != 64:
-            raise ValueError("a digest's hash is 64 hex digits")
+            raise ValueError(
+                f"a digest's hash is 64 hex digits, this one has {len(value.head_hash)}: "
+                "copy the whole line `backoffice digest` printed"
+            )
+        if value.notification_id < 1:
+            raise ValueError("a digest's position (before the colon) is 1 or more")
         return value
 
 

@@ -17,13 +17,30 @@ class InstrumentFileError(ValueError):
     """The file cannot be loaded; the message lists every problem with its line."""
 
 
+def decode_csv(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without a BOM); else GB18030, the superset of the GBK that Excel on
+    Chinese Windows saves "CSV" in; else refused, naming the line and the fix."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            line = data[: utf8.start].count(b"\n") + 1
+            raise InstrumentFileError(
+                f"{path}:{line}: neither UTF-8 nor GBK/GB18030 text: save the file as "
+                '"CSV UTF-8" and load it again'
+            ) from None
+
+
 def read_instruments(path: Path) -> list[tuple[int, UpsertInstrument]]:
     """(line number, command) for every row, each checked as the command's fields check it;
     raises listing every bad line (and then nothing is loaded)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw_bytes = path.read_bytes()
     except OSError as exc:
         raise InstrumentFileError(f"cannot read {path}: {exc.strerror}") from None
+    text = decode_csv(path, raw_bytes)
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in COLUMNS[:5] if c not in (reader.fieldnames or [])]
     if missing:

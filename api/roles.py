@@ -8,13 +8,14 @@ every migration; ``backoffice doctor`` reports a service role that can do more.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from api.database import Database, embedded
-from api.settings import Settings
+from api.database import Database, DatabaseNotFound, embedded, has_cluster
+from api.settings import Settings, default_home
 
 SERVICE_ROLE = "backoffice_service"
 OWNER_ROLE = "backoffice_owner"
@@ -73,18 +74,37 @@ class Connections:
         return None if user == self.admin.user else user
 
 
-def connections(settings: Settings) -> Connections:
+def connections(settings: Settings, *, create: bool = True) -> Connections:
     """``DATABASE_URL`` for the service and ``MIGRATION_DATABASE_URL`` (default: the same) for
     migrations; unset, the embedded server, migrated as its superuser and served as
-    ``backoffice_service``."""
+    ``backoffice_service`` (created in BACKOFFICE_HOME only if ``create``, and never while
+    another home holds the data)."""
     if settings.database_url:
         service = Database(settings.database_url)
         admin = Database(settings.migration_database_url or settings.database_url)
         return Connections(service, admin)
-    admin = embedded(settings.backoffice_home)
+    refuse_second_home(settings.backoffice_home)
+    admin = embedded(
+        settings.backoffice_home,
+        when_done="keep" if settings.keep_database else "stop",
+        create=create,
+    )
     with admin.connect() as conn:
         ensure_roles(conn, SERVICE_ROLE)
     return Connections(service_database(admin), admin)
+
+
+def refuse_second_home(home: Path) -> None:
+    """Refuse to start an empty embedded server in ``home`` while another home holds one:
+    ``./.backoffice`` (the default before the per-user data directory) or the default home."""
+    if has_cluster(home):
+        return
+    for other in (Path.cwd() / ".backoffice", default_home()):
+        if other.resolve() != home.resolve() and has_cluster(other):
+            raise DatabaseNotFound(
+                f"no database in {home.resolve()}, but {other.resolve()} holds one: set "
+                f"BACKOFFICE_HOME={other.resolve()} (or move that directory to {home.resolve()})"
+            )
 
 
 def service_database(database: Database, role: str = SERVICE_ROLE) -> Database:

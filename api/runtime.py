@@ -157,13 +157,15 @@ def open_runtime(
     database: Database | None = None,
     admin: Database | None = None,
     run_migrations: bool = True,
+    create: bool = True,
 ) -> Runtime:
     """Resolve the database, migrate it, and open the application and runner on it.
 
     ``database`` is what the service connects as; ``admin`` (default: the same) migrates.
+    Unless ``create``, an embedded server that does not exist yet is refused, not created.
     """
     if database is None:
-        found = connections(settings)
+        found = connections(settings, create=create)
         db, admin_db = found.service, admin or found.admin
     else:
         db, admin_db = database, admin or database

@@ -6,8 +6,15 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """The per-user data directory (``~/.local/share/backoffice`` on Linux): the same from
+    every working directory, so no command starts a second, empty database by accident."""
+    return platformdirs.user_data_path("backoffice")
 
 
 class Settings(BaseSettings):
@@ -23,7 +30,14 @@ class Settings(BaseSettings):
         default=None,
         description="libpq URL of the owner role that migrates and restores; unset: DATABASE_URL",
     )
-    backoffice_home: Path = Field(default=Path(".backoffice"))
+    backoffice_home: Path = Field(
+        default_factory=default_home,
+        description="the embedded server's data, keys, checkpoints; unset: per-user data dir",
+    )
+    keep_database: bool = Field(
+        default=False,
+        description="leave the embedded server running when the last command using it ends",
+    )
     signing_key_dir: Path | None = Field(
         default=None, description="private signing keys (0600 files); unset: BACKOFFICE_HOME/keys"
     )

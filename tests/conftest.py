@@ -18,7 +18,7 @@ import pytest
 from psycopg import sql
 
 from api.auth import Principal, new_token, token_hash
-from api.database import Database, embedded
+from api.database import Database, embedded, stop_embedded
 from api.migrate import migrate
 from api.roles import grant_database, service_database
 from api.runtime import Runtime, open_runtime
@@ -35,18 +35,24 @@ pytest_plugins = ["tests.reliability"]
 
 
 @pytest.fixture(scope="session")
-def server() -> Database:
+def server() -> Iterator[Database]:
     """The PostgreSQL server the suite runs against: DATABASE_URL, else an embedded server in
     a directory of its own (not pytest's shared temp folder, which concurrent runs rotate),
-    stopped and deleted when the suite ends."""
+    stopped and deleted when the suite ends — by this fixture's teardown, and failing that
+    (an interrupted run) by the exit handlers, so that no server outlives pytest."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        return Database(url)
+        yield Database(url)
+        return
     home = Path(tempfile.mkdtemp(prefix="backoffice-test-pg-"))
     home.chmod(0o755)  # run as root, pgserver's postgres runs as its own user
     # Registered before the server's own exit handler, so it runs after the server stopped.
     atexit.register(shutil.rmtree, home, True)
-    return embedded(home, keep=False)
+    try:
+        yield embedded(home, when_done="delete")
+    finally:
+        stop_embedded(home)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _create(server: Database, name: str, template: str | None = None) -> Database:

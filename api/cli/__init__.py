@@ -5,9 +5,11 @@ from __future__ import annotations
 from api.cli import (  # noqa: F401 - each module registers its commands
     audit,
     complaints,
+    database,
     expenses,
     instruments,
     integrity,
+    keys,
     projections,
     retention,
     serve,

@@ -10,7 +10,18 @@ from uuid import UUID
 import typer
 
 from api.audit import export_lines
-from api.cli.common import cli, err, fail, group, open_configured, os_user, out, progress
+from api.cli.common import (
+    JsonFlag,
+    cli,
+    emit_json,
+    err,
+    fail,
+    group,
+    open_configured,
+    os_user,
+    out,
+    progress,
+)
 from api.clocks import Clock, maybe_branch_time
 from api.disclosures import record_disclosure
 from api.reconstruction import Request, Requester, sha256_file
@@ -63,6 +74,7 @@ def audit_export(
     reason: Annotated[
         str | None, typer.Option(help="With --personal-data: why (required).")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Export the audit trail (every event with its envelope, data and chain hash); personal
     data is masked unless --personal-data is given."""
@@ -119,7 +131,10 @@ def audit_export(
             )
     finally:
         runtime.close()
-    out.print(f"{written} event(s) written to {out_file}")
+    if as_json:
+        emit_json({"file": out_file, "events": written})
+    else:
+        out.print(f"{written} event(s) written to {out_file}")
 
 
 def _zoned(value: datetime | None) -> datetime | None:
@@ -162,6 +177,7 @@ def reconstruct(
         bool, typer.Option(help="Also print report.pdf (about 0.3 s a page; off for big periods).")
     ] = True,
     complaint: Annotated[UUID | None, typer.Option(help="One complaint's full history.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Write a reconstruction package: package.json, report.html, report.pdf, manifest.json."""
     if not requested_by.strip():
@@ -234,13 +250,26 @@ def reconstruct(
         raise fail(f"the package was not recorded as a disclosure: {exc.message}", 2) from None
     finally:
         runtime.close()
+    if "report_pdf_missing" in manifest:
+        err.print(f"[yellow]report.pdf not written:[/yellow] {manifest['report_pdf_missing']}")
+    if as_json:
+        emit_json(
+            {
+                "out": out_dir,
+                "request": manifest["request"],
+                "orders": manifest["orders"],
+                "complaints": manifest.get("complaints", 0),
+                "chain_head": manifest["chain_head"],
+                "files": sorted(manifest.get("files", {})),
+                "manifest_sha256": sha256_file(out_dir / "manifest.json"),
+            }
+        )
+        return
     if complaint is not None:
         out.print(f"complaint {complaint} reconstructed into {out_dir}")
     else:
         out.print(f"{manifest['orders']} order(s) reconstructed into {out_dir}")
     out.print(f"chain head at export: {manifest['chain_head']}")
-    if "report_pdf_missing" in manifest:
-        err.print(f"[yellow]report.pdf not written:[/yellow] {manifest['report_pdf_missing']}")
 
 
 @cli.command("verify-package")
@@ -252,16 +281,30 @@ def verify_package_command(
     keys: Annotated[
         Path | None, typer.Option("--keys", help="A keyring from `keys export` to trust.")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Check a package's signature and files against its manifest, and (online) its events
     against the chain."""
     settings = get_settings()
-    database = None if offline else connections(settings).service
+    database = None if offline else connections(settings, create=False).service
     try:
         trusted = trusted_keys(KeyStore(settings.key_directory), keys)
     except SigningKeyError as exc:
         raise fail(str(exc), 2) from None
     result = check_package(directory, database, trusted or None)
+    if as_json:
+        emit_json(
+            {
+                "ok": result.ok,
+                "offline": offline,
+                "events_checked": result.events_checked,
+                "problems": result.problems,
+                "notes": result.notes,
+            }
+        )
+        if not result.ok:
+            raise typer.Exit(1)
+        return
     for note in result.notes:
         err.print(f"note: {note}")
     if not result.ok:

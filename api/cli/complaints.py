@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import err, fail, group, open_configured, os_user, out
+from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, os_user, out
 from domain.access import Role
 from domain.complaints import DEFAULT_TERMS, ChaseComplaint, SetComplaintDeadlines
 from domain.errors import DomainError
@@ -27,6 +27,7 @@ def complaints_overdue(
     chase: Annotated[
         bool, typer.Option(help="Record a chase (escalation) on each overdue complaint.")
     ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List every late stage of every open complaint today (branch time zone), most overdue
     first; exit 1 when there is any, so a daily job can alert on it. With --chase, each
@@ -48,6 +49,11 @@ def complaints_overdue(
         raise fail(exc.message, 2) from None
     finally:
         runtime.close()
+    if as_json:
+        emit_json({"today": today, "chased": chase, "overdue": late})
+        if late:
+            raise typer.Exit(1)
+        return
     if not late:
         out.print(f"no complaint is overdue on {today}")
         return
@@ -68,6 +74,7 @@ def complaints_analysis(
     period: Annotated[str, typer.Argument(help="2026, 2026-H1, 2026-Q3, 2026-11 or 2026-W48.")],
     branch: Branch = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write it as CSV.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Complaints received, chased, replied and called back in a period by category, cause,
     department and attributed person, and reply timeliness per owner, branch and month."""
@@ -83,18 +90,21 @@ def complaints_analysis(
     finally:
         runtime.close()
     rows = analysis_rows(found)
+    if out_file is not None:
+        with out_file.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(CSV_HEADER)
+            writer.writerows(rows)
+        err.print(f"{len(rows)} line(s) written to {out_file}")
+    if as_json:
+        emit_json(found)
+        return
     out.print(f"complaints {found.period}: {found.starts_on} to {found.ends_on}")
     typer.echo("dimension\tkey\treceived\tchased\treplied\tcalled back")
     for r in rows:
         if r[0] in analysis_model.DIMENSIONS or r[0] == "total":
             typer.echo("\t".join(str(v) for v in (r[0], r[1], *r[3:7])))
     out.print(f"reply timeliness: {found.reply_timeliness if found.reply_timeliness else '-'}")
-    if out_file is not None:
-        with out_file.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(CSV_HEADER)
-            writer.writerows(rows)
-        out.print(f"{len(rows)} line(s) written to {out_file}")
 
 
 CSV_HEADER = [
@@ -150,6 +160,7 @@ def complaints_deadlines(
         Role | None, typer.Option(help="The role that analyses and assigns complaints.")
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Why (required to change them).")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show the deadline terms in force; with options, change them (recorded as an event,
     for complaints received from then on)."""
@@ -180,6 +191,19 @@ def complaints_deadlines(
         runtime.close()
     terms = DEFAULT_TERMS if policy is None else policy
     analyst, version = ("marketing", 0) if policy is None else (policy.analyst_role, policy.version)
+    if as_json:
+        emit_json(
+            {
+                "reply_days": terms.reply_days,
+                "reply_days_abroad": terms.reply_days_abroad,
+                "branch_days": terms.branch_days,
+                "marketing_days": terms.marketing_days,
+                "department_days": terms.department_days,
+                "analyst_role": analyst,
+                "version": version,
+            }
+        )
+        return
     out.print(
         f"reply {terms.reply_days} days ({terms.reply_days_abroad} abroad); stages: branch "
         f"{terms.branch_days}, marketing {terms.marketing_days}, department "

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api.cli.common import fail, group, open_configured, out
+from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, out, table
 from projections import budgets as budget_model
 from projections import matrix as matrix_model
 
@@ -56,8 +56,27 @@ def _lines(
         runtime.close()
 
 
+def _line_json(x: budget_model.BudgetVsActual) -> dict[str, object]:
+    return {
+        "budget_id": x.budget_id,
+        "branch": x.branch,
+        "department": x.department,
+        "category": x.category,
+        "kind": x.kind,
+        "period": x.period,
+        "status": x.status,
+        "budgeted": x.budgeted,
+        "committed": x.committed,
+        "paid": x.paid,
+        "actual": x.actual,
+        "variance": x.variance,
+        "percent_used": x.percent_used,
+        "deviation": x.deviation,
+    }
+
+
 def _table(lines: list[budget_model.BudgetVsActual]) -> Table:
-    table = Table(
+    grid = table(
         "branch",
         "department",
         "category",
@@ -70,7 +89,7 @@ def _table(lines: list[budget_model.BudgetVsActual]) -> Table:
         "% used",
     )
     for line in lines:
-        table.add_row(
+        grid.add_row(
             line.branch,
             line.department,
             line.category,
@@ -82,7 +101,7 @@ def _table(lines: list[budget_model.BudgetVsActual]) -> Table:
             f"{line.variance:,.2f}",
             "-" if line.percent_used is None else f"{line.percent_used}%",
         )
-    return table
+    return grid
 
 
 @budgets_cli.command("report")
@@ -92,10 +111,16 @@ def budgets_report(
     csv_file: Annotated[
         Path | None, typer.Option("--csv", help="Also write every line to this CSV file.")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Budget vs actual (CNY) of every line whose period lies within PERIOD: budgeted,
     committed (approved, unpaid), paid, variance and % used."""
     lines, _ = _lines(period, branch, deviations=False)
+    if csv_file is not None:
+        _write_csv(csv_file, lines)
+    if as_json:
+        emit_json({"period": period.upper(), "lines": [_line_json(x) for x in lines]})
+        return
     out.print(f"budget vs actual, {period.upper()}{f', {branch.upper()}' if branch else ''} (CNY)")
     out.print(_table(lines))
     for kind in ("revenue", "cost", "expense"):
@@ -104,36 +129,47 @@ def budgets_report(
             budgeted = sum((x.budgeted for x in mine), Decimal(0))
             actual = sum((x.actual for x in mine), Decimal(0))
             out.print(f"{kind}: budgeted {budgeted:,.2f}, actual {actual:,.2f}")
-    if csv_file is not None:
-        with csv_file.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(CSV_COLUMNS)
-            for x in lines:
-                writer.writerow(
-                    [
-                        x.budget_id,
-                        x.branch,
-                        x.department,
-                        x.category,
-                        x.kind,
-                        x.period,
-                        x.status,
-                        x.budgeted,
-                        x.committed,
-                        x.paid,
-                        x.actual,
-                        x.variance,
-                        "" if x.percent_used is None else x.percent_used,
-                    ]
-                )
-        out.print(f"{len(lines)} line(s) written to {csv_file}")
+
+
+def _write_csv(csv_file: Path, lines: list[budget_model.BudgetVsActual]) -> None:
+    with csv_file.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        for x in lines:
+            writer.writerow(
+                [
+                    x.budget_id,
+                    x.branch,
+                    x.department,
+                    x.category,
+                    x.kind,
+                    x.period,
+                    x.status,
+                    x.budgeted,
+                    x.committed,
+                    x.paid,
+                    x.actual,
+                    x.variance,
+                    "" if x.percent_used is None else x.percent_used,
+                ]
+            )
+    err.print(f"{len(lines)} line(s) written to {csv_file}")
 
 
 @budgets_cli.command("deviations")
-def budgets_deviations(period: PeriodOption, branch: BranchOption = None) -> None:
+def budgets_deviations(
+    period: PeriodOption, branch: BranchOption = None, as_json: JsonFlag = False
+) -> None:
     """Cost and expense lines spent above budget by more than BUDGET_DEVIATION (default 10%)
     of it: what is reported upward. Exits 1 when there are any."""
     lines, share = _lines(period, branch, deviations=True)
+    if as_json:
+        emit_json(
+            {"period": period.upper(), "share": share, "lines": [_line_json(x) for x in lines]}
+        )
+        if lines:
+            raise typer.Exit(1)
+        return
     out.print(f"lines more than {share * 100:.0f}% over budget in {period.upper()}: {len(lines)}")
     for x in lines:
         over = "" if x.deviation is None else f" (+{x.deviation * 100:.1f}%)"
@@ -146,7 +182,7 @@ def budgets_deviations(period: PeriodOption, branch: BranchOption = None) -> Non
 
 
 @budgets_cli.command("matrix")
-def budgets_matrix() -> None:
+def budgets_matrix(as_json: JsonFlag = False) -> None:
     """The authority matrix in force: who approves expenses up to which amount."""
     runtime = open_configured()
     try:
@@ -156,10 +192,13 @@ def budgets_matrix() -> None:
     finally:
         runtime.close()
     assert found is not None  # the defaults when none was recorded
+    if as_json:
+        emit_json(found)
+        return
     out.print(f"authority matrix version {found.version}")
-    table = Table("up to (CNY)", "approved by, in order")
+    grid = table("up to (CNY)", "approved by, in order")
     for tier in found.tiers:
-        table.add_row(
+        grid.add_row(
             "no limit" if tier.up_to is None else f"{tier.up_to:,.2f}", " → ".join(tier.chain)
         )
-    out.print(table)
+    out.print(grid)

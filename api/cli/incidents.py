@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console, RenderableType
-from rich.table import Table
 from rich.text import Text
 
+from api.cli.common import table
 from api.runtime import Runtime, open_runtime
 from api.settings import get_settings
 from projections import incidents
@@ -34,7 +34,7 @@ def status_report(runtime: Runtime, recent: int = 20) -> list[RenderableType]:
     with runtime.connect() as conn:
         stopped = incidents.stopped(conn)
         history = incidents.history(conn, recent)
-    models = Table("read model", "position", "head", "lag", "state")
+    models = table("read model", "position", "head", "lag", "state")
     for lag in runtime.runner.lags():
         incident = stopped.get(lag.name)
         state = f"[red]stopped (incident {incident.id})[/red]" if incident else "running"
@@ -53,6 +53,27 @@ def status_report(runtime: Runtime, recent: int = 20) -> list[RenderableType]:
     return report
 
 
+def status_document(runtime: Runtime, recent: int = 20) -> dict[str, object]:
+    """``project status --json``: every read model and the newest incidents."""
+    with runtime.connect() as conn:
+        stopped = incidents.stopped(conn)
+        history = incidents.history(conn, recent)
+    return {
+        "models": [
+            {
+                "name": lag.name,
+                "position": lag.position,
+                "head": lag.head,
+                "lag": lag.lag,
+                "state": "stopped" if lag.name in stopped else "running",
+                "incident": stopped[lag.name].id if lag.name in stopped else None,
+            }
+            for lag in runtime.runner.lags()
+        ],
+        "incidents": history,
+    }
+
+
 def project_resume(
     name: Annotated[str, typer.Argument(help="Read model name.")],
     reason: Annotated[
@@ -64,7 +85,7 @@ def project_resume(
     A running runner retries it from where it stopped within a second."""
     if not reason.strip():
         raise _fail("--reason must say what was fixed", 2)
-    runtime = open_runtime(get_settings())
+    runtime = open_runtime(get_settings(), create=False)
     try:
         # No check against the models this release knows: a model stopped by another
         # deployment (or a renamed one) can be resumed too; NotStopped covers typos.

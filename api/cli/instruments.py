@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import fail, group, open_configured, out, progress
+from api.cli.common import JsonFlag, emit_json, fail, group, open_configured, out, progress
 from api.instruments_csv import SAMPLE_INSTRUMENTS, InstrumentFileError, read_instruments
 from domain.errors import DomainError
 
@@ -20,6 +20,7 @@ def instruments_load(
         Path | None,
         typer.Argument(help="CSV: code,name,board,risk_level,board_lot,status,restricted."),
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Load (list or revise) instruments from a CSV; default: the shipped sample catalogue."""
     path = file or SAMPLE_INSTRUMENTS
@@ -47,6 +48,9 @@ def instruments_load(
         runtime.runner.sync(position)
     finally:
         runtime.close()
+    if as_json:
+        emit_json({"file": path, **counts})
+        return
     out.print(
         f"{counts['recorded']} instrument(s) listed or revised, {counts['unchanged']} unchanged"
     )

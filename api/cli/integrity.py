@@ -8,34 +8,29 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from api import chain
 from api.backup import BackupError
 from api.backup import backup as run_backup
 from api.checkpoints import CheckpointRefused, DirectoryStore, in_database, newest
-from api.cli.common import cli, err, fail, out, progress
+from api.cli.common import JsonFlag, cli, emit_json, err, fail, out, progress, table
+from api.database import Database
 from api.integrity import state_decoder
 from api.migrate import migrate
 from api.restore import RestoreRefused
 from api.restore import restore as run_restore
 from api.roles import Check, connections, inspect_service_role
-from api.runtime import Runtime, open_runtime, publish_current_key
+from api.runtime import Runtime, open_runtime
 from api.settings import get_settings
 from api.signing import (
     KeyStore,
     SigningKeyError,
-    keyring_json,
-    public_key_b64,
     published_keys,
     trusted_keys,
 )
 from api.verification import verify_record
-from domain.errors import DomainError
-from domain.keys import PublishSigningKey, RetireSigningKey, signing_key_id
+from domain.keys import signing_key_id
 from projections.rebuild import rebuild_together
-
-keys_cli = typer.Typer(help="The keys the service signs events with.", no_args_is_help=True)
 
 KeysOption = Annotated[
     Path | None,
@@ -52,7 +47,7 @@ def _anchors(keyring: Path | None) -> dict[str, bytes]:
 
 def _runtime() -> Runtime:
     try:
-        return open_runtime(get_settings())
+        return open_runtime(get_settings(), create=False)
     except SigningKeyError as exc:
         raise fail(str(exc), 2) from None
 
@@ -66,6 +61,7 @@ def verify(
         Path | None,
         typer.Option(help="Checkpoints kept outside the database (default: CHECKPOINT_DIR)."),
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Prove the record: the hash chain, every event's signature, and the chain against every
     signed checkpoint (in the database and outside it); exit 1 naming what does not prove."""
@@ -75,7 +71,7 @@ def verify(
     except ValueError as exc:
         raise fail(str(exc), 2) from None
     anchors = _anchors(keys)
-    database = connections(settings).service
+    database = connections(settings, create=False).service
     with progress() as bar:
         task = bar.add_task("verifying", total=chain.total(database))
         report = verify_record(
@@ -86,16 +82,48 @@ def verify(
             expect=expect,
             progress=lambda n: bar.update(task, completed=n),
         )
+    if as_json:
+        emit_json(
+            {
+                "intact": report.intact,
+                "events": report.count,
+                "head": str(report.head) if report.head else None,
+                "signed": report.signed,
+                "unsigned_prefix": report.unsigned_prefix,
+                "trusted_keys": sorted(report.trusted),
+                "checkpoints_proven": report.checkpoints_proven,
+                "newest_checkpoint": str(report.newest_checkpoint)
+                if report.newest_checkpoint
+                else None,
+                "digest": str(expect) if expect else None,
+                "problems": [
+                    {"notification_id": p.notification_id, "problem": p.text}
+                    for p in report.problems
+                ],
+                "notes": report.notes,
+            }
+        )
+        if not report.intact:
+            raise typer.Exit(1)
+        return
     for note in report.notes:
         err.print(f"note: {note}")
-    if not report.intact:
-        for problem in report.problems[:50]:
+    # A digest that does not match is told apart from a broken record: most often it was
+    # mistyped or cut when copied, and "record broken" would raise a false alarm.
+    off = [p for p in report.problems if expect is not None and p.text.startswith("digest ")]
+    problems = [p for p in report.problems if p not in off]
+    if problems:
+        for problem in problems[:50]:
             err.print(f"[red]✗[/red] {problem}")
-        if len(report.problems) > 50:
-            err.print(f"… and {len(report.problems) - 50} more")
-        first = next((p for p in report.problems if p.notification_id), report.problems[0])
+        if len(problems) > 50:
+            err.print(f"… and {len(problems) - 50} more")
+        first = next((p for p in problems if p.notification_id), problems[0])
         where = f"at notification id {first.notification_id}" if first.notification_id else ""
-        raise fail(f"record broken {where}: {first.text} ({len(report.problems)} problem(s))")
+        raise fail(f"record broken {where}: {first.text} ({len(problems)} problem(s))")
+    if off and expect is not None:
+        last = report.head.notification_id if report.head else 0
+        out.print(f"intact: {report.count} events; the chain and signatures prove")
+        raise fail(_digest_mismatch(database, expect, last))
     head = report.head or chain.Digest(0, chain.GENESIS.hex())
     out.print(f"intact: {report.count} events; head {head}")
     legacy = f"; {report.unsigned_prefix} recorded before signing began" * bool(
@@ -110,41 +138,79 @@ def verify(
         out.print(f"digest {expect} proven")
 
 
+def _digest_mismatch(database: Database, expect: chain.Digest, head: int) -> str:
+    """Why a well-formed digest does not prove, and what to check."""
+    check = "check that it was copied whole, from this store's `backoffice digest` output"
+    if expect.notification_id > head:
+        return (
+            f"digest {expect.notification_id}:… names a position after this store's last event "
+            f"({head}): {check}; if it was, events after {head} were removed"
+        )
+    with database.connect() as conn:
+        row = conn.execute(
+            "SELECT chain_hash FROM backoffice_events WHERE notification_id = %s",
+            (expect.notification_id,),
+        ).fetchone()
+    actual = bytes(row[0]).hex() if row and row[0] is not None else ""
+    at = next(
+        (i for i, (a, b) in enumerate(zip(actual, expect.head_hash, strict=False)) if a != b), 0
+    )
+    return (
+        f"digest does not match: at {expect.notification_id} the chain's hash is "
+        f"{actual[:16]}…, the digest's {expect.head_hash[:16]}… (they differ from hex digit "
+        f"{at + 1}); {check}"
+    )
+
+
 def digest(
     sign: Annotated[
         bool,
         typer.Option(help="Sign a checkpoint at the head, into the database and outside it."),
     ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Print the current (notification id, head hash) as ID:HASH; with --sign, prove the rows
     since the last checkpoint and record a signed checkpoint at the head."""
     settings = get_settings()
+    key_id = None
     if not sign:
-        found = chain.digest(connections(settings).service)
-        out.print(str(found) if found else f"0:{chain.GENESIS.hex()}")
-        return
-    runtime = _runtime()
-    try:
-        checkpoint = runtime.notary.take()
-    except CheckpointRefused as exc:
-        raise fail(str(exc)) from None
-    finally:
-        runtime.close()
-    if checkpoint is None:
-        out.print(f"0:{chain.GENESIS.hex()}")
-        return
-    out.print(f"{checkpoint.notification_id}:{checkpoint.chain_hash.hex()}")
-    err.print(
-        f"signed checkpoint {checkpoint} by key {checkpoint.key_id}, kept in the database and "
-        f"in {settings.checkpoint_directory}"
-    )
+        found = chain.digest(connections(settings, create=False).service)
+    else:
+        runtime = _runtime()
+        try:
+            checkpoint = runtime.notary.take()
+        except CheckpointRefused as exc:
+            raise fail(str(exc)) from None
+        finally:
+            runtime.close()
+        found = None
+        if checkpoint is not None:
+            found = chain.Digest(checkpoint.notification_id, checkpoint.chain_hash.hex())
+            key_id = checkpoint.key_id
+    found = found or chain.Digest(0, chain.GENESIS.hex())
+    if as_json:
+        emit_json(
+            {
+                "digest": str(found),
+                "notification_id": found.notification_id,
+                "hash": found.head_hash,
+                "signed_by": key_id,
+            }
+        )
+    else:
+        out.print(str(found))
+    if key_id is not None:
+        err.print(
+            f"signed checkpoint {found} by key {key_id}, kept in the database and in "
+            f"{settings.checkpoint_directory}"
+        )
 
 
-def doctor() -> None:
+def doctor(as_json: JsonFlag = False) -> None:
     """Check that the service's database role cannot rewrite the record, that the signing key
     is in place and published, and that checkpoints are being kept; exit 1 if anything fails."""
     settings = get_settings()
-    found = connections(settings)
+    found = connections(settings, create=False)
     checks = [
         Check(
             "the service and migrations log in as different roles",
@@ -176,99 +242,17 @@ def doctor() -> None:
             str(latest) if latest else "run `backoffice digest --sign` or `serve`",
         )
     )
-    table = Table("", "check", "detail")
+    if as_json:
+        emit_json([{"check": c.name, "ok": c.ok, "detail": c.detail} for c in checks])
+        if not all(c.ok for c in checks):
+            raise typer.Exit(1)
+        return
+    grid = table("", "check", "detail")
     for c in checks:
-        table.add_row("[green]✓[/green]" if c.ok else "[red]✗[/red]", c.name, c.detail)
-    out.print(table)
+        grid.add_row("[green]✓[/green]" if c.ok else "[red]✗[/red]", c.name, c.detail)
+    out.print(grid)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
-
-
-@keys_cli.command("list")
-def keys_list() -> None:
-    """The keys published in the store, and which of them this host holds."""
-    runtime = _runtime()
-    try:
-        published = published_keys(runtime.app)
-        held = set(runtime.keys.key_ids())
-        current = runtime.keys.current_id()
-    finally:
-        runtime.close()
-    table = Table("key", "published at", "retired at", "here")
-    for k in published:
-        here = "current" if k["key_id"] == current else ("yes" if k["key_id"] in held else "")
-        table.add_row(k["key_id"], str(k["published_at"]), str(k["retired_at"] or ""), here)
-    out.print(table)
-
-
-@keys_cli.command("export")
-def keys_export(
-    out_file: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
-) -> None:
-    """Export the published public keys as a keyring, for auditors (`verify --keys`)."""
-    runtime = _runtime()
-    try:
-        text = keyring_json(published_keys(runtime.app))
-    finally:
-        runtime.close()
-    if out_file is None:
-        out.print(text, markup=False, highlight=False)
-    else:
-        out_file.write_text(text + "\n", encoding="utf-8")
-        err.print(f"keyring written to {out_file}")
-
-
-@keys_cli.command("rotate")
-def keys_rotate(
-    lost: Annotated[
-        bool,
-        typer.Option(help="The current key is lost: start a new one, published unendorsed."),
-    ] = False,
-) -> None:
-    """Create a new signing key, publish it in an event signed by the current key (so
-    auditors can follow the rotation), then sign everything new with it."""
-    settings = get_settings()
-    keys = KeyStore(settings.key_directory)
-    if lost:
-        keys.set_current(keys.create())
-        runtime = _runtime()
-        runtime.close()
-        out.print(f"new signing key {keys.current_id()} (not endorsed by an earlier key)")
-        return
-    runtime = _runtime()
-    try:
-        old = runtime.keys.active().key_id
-        new = keys.create()
-        public = KeyStore(settings.key_directory).public_keys()[new]
-        runtime.system(
-            PublishSigningKey(key_id=new, public_key=public_key_b64(public)),
-            f"key rotation: {old} endorses {new}",
-        )
-        keys.set_current(new)
-        publish_current_key(runtime, "signing key in use by this service")
-    except DomainError as exc:
-        raise fail(exc.message, 2) from None
-    finally:
-        runtime.close()
-    out.print(f"signing key {new} is current; {old} signs nothing new (retire it when unused)")
-
-
-@keys_cli.command("retire")
-def keys_retire(
-    key_id: Annotated[str, typer.Argument(help="e.g. ed25519:0123456789abcdef")],
-    reason: Annotated[str, typer.Option(help="Why (recorded).")],
-) -> None:
-    """Record that a key signs nothing from now on (verify refuses its later signatures)."""
-    runtime = _runtime()
-    try:
-        if key_id == runtime.keys.current_id():
-            raise fail("that key is current: rotate first", 2)
-        runtime.system(RetireSigningKey(key_id=key_id), reason)
-    except DomainError as exc:
-        raise fail(exc.message, 2) from None
-    finally:
-        runtime.close()
-    out.print(f"key {key_id} retired")
 
 
 def backup(
@@ -352,4 +336,3 @@ cli.command()(digest)
 cli.command()(doctor)
 cli.command()(backup)
 cli.command()(restore)
-cli.add_typer(keys_cli, name="keys")

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import err, fail, group, open_configured, out, progress
-from api.cli.incidents import project_resume, status_report
+from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, out, progress
+from api.cli.incidents import project_resume, status_document, status_report
 from projections.rebuild import BlueGreen, rebuild_together
 from projections.runner import ProjectionFailed
 
@@ -32,10 +32,13 @@ def project(ctx: typer.Context) -> None:
 
 
 @project_cli.command("status")
-def project_status() -> None:
+def project_status(as_json: JsonFlag = False) -> None:
     """Position, lag and state of every read model, and the newest incidents."""
     runtime = open_configured()
     try:
+        if as_json:
+            emit_json(status_document(runtime))
+            return
         for part in status_report(runtime):
             out.print(part)
     finally:
@@ -82,7 +85,9 @@ def project_rebuild(
 
 
 @project_cli.command("compare")
-def project_compare(name: Annotated[str, typer.Argument(help="Read model name.")]) -> None:
+def project_compare(
+    name: Annotated[str, typer.Argument(help="Read model name.")], as_json: JsonFlag = False
+) -> None:
     """Replay one read model into a shadow and report every row that differs from the live one."""
     runtime = open_configured()
     try:
@@ -96,6 +101,11 @@ def project_compare(name: Annotated[str, typer.Argument(help="Read model name.")
         raise fail(str(exc.args[0]), 2) from None
     finally:
         runtime.close()
+    if as_json:
+        emit_json({"model": name, "matches": not differences, "differences": differences})
+        if differences:
+            raise typer.Exit(1)
+        return
     if not differences:
         out.print(f"{name}: the live model matches a replay from event 1")
         return

@@ -8,9 +8,8 @@ from typing import Annotated
 from uuid import UUID
 
 import typer
-from rich.table import Table
 
-from api.cli.common import err, fail, group, open_configured, out
+from api.cli.common import JsonFlag, emit_json, err, fail, group, open_configured, out, table
 from api.runtime import adopt_configured_retention
 from domain.errors import DomainError
 from domain.retention import PRESETS, LiftLegalHold, PlaceLegalHold, RecordClass
@@ -20,7 +19,7 @@ retention_cli = group("retention", "Retention policy, legal holds, and the repor
 
 
 @retention_cli.command("policy")
-def retention_policy() -> None:
+def retention_policy(as_json: JsonFlag = False) -> None:
     """Show the presets in force (adopting RETENTION_PRESETS first if it changed)."""
     runtime = open_configured()
     try:
@@ -34,14 +33,28 @@ def retention_policy() -> None:
         runtime.close()
     if result.changed:
         err.print("recorded the configured presets as the policy in force")
-    table = Table("record class", *presets)
+    if as_json:
+        emit_json(
+            {
+                "presets": presets,
+                "classes": {
+                    cls.value: {
+                        p: {"years": PRESETS[p][cls].years, "from": PRESETS[p][cls].clock.value}
+                        for p in presets
+                    }
+                    for cls in RecordClass
+                },
+            }
+        )
+        return
+    grid = table("record class", *presets)
     for cls in RecordClass:
-        table.add_row(
+        grid.add_row(
             cls.value,
             *(f"{PRESETS[p][cls].years}y from {PRESETS[p][cls].clock.value}" for p in presets),
         )
     out.print(f"in force: {', '.join(presets)} (the longest applies)")
-    out.print(table)
+    out.print(grid)
 
 
 @retention_cli.command("report")
@@ -51,6 +64,7 @@ def retention_report(
     ] = None,
     eligible: Annotated[bool, typer.Option(help="Only records eligible to leave now.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write every line as CSV.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """For every record: the preset that decides, the clock, and the earliest date it could
     leave primary storage. Nothing is deleted: this only reports."""
@@ -69,7 +83,27 @@ def retention_report(
             ]
     finally:
         runtime.close()
-    summary = Table("record class", "records", "held", "eligible now", "next eligible")
+    if as_json:
+        emit_json(
+            {
+                "presets": presets,
+                "today": today,
+                "records": [
+                    {
+                        "record_id": x.record_id,
+                        "record_class": x.record_class,
+                        "booked_on": x.booked_on,
+                        "relationship_ended_on": x.relationship_ended_on,
+                        "preset": x.preset,
+                        "earliest_removal": x.earliest_removal,
+                        "held": x.held,
+                        "eligible_now": x.eligible(today),
+                    }
+                    for x in lines
+                ],
+            }
+        )
+    summary = table("record class", "records", "held", "eligible now", "next eligible")
     for cls in RecordClass:
         mine = [x for x in lines if x.record_class == cls.value]
         dates = [x.earliest_removal for x in mine if x.earliest_removal and not x.held]
@@ -80,8 +114,9 @@ def retention_report(
             str(sum(x.eligible(today) for x in mine)),
             str(min(dates)) if dates else "-",
         )
-    out.print(f"policy in force: {', '.join(presets)}; today {today}")
-    out.print(summary)
+    if not as_json:
+        out.print(f"policy in force: {', '.join(presets)}; today {today}")
+        out.print(summary)
     if out_file is not None:
         with out_file.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
@@ -110,7 +145,7 @@ def retention_report(
                         x.eligible(today),
                     ]
                 )
-        out.print(f"{len(lines)} line(s) written to {out_file}")
+        err.print(f"{len(lines)} line(s) written to {out_file}")
 
 
 @retention_cli.command("hold")

@@ -6,10 +6,19 @@ from typing import Annotated
 from uuid import UUID, uuid4
 
 import typer
-from rich.table import Table
 
 from api.auth import new_token, token_hash
-from api.cli.common import err, fail, group, open_configured, os_user, out
+from api.cli.common import (
+    JsonFlag,
+    emit_json,
+    err,
+    fail,
+    group,
+    open_configured,
+    os_user,
+    out,
+    table,
+)
 from api.runtime import Runtime
 from domain.errors import DomainError
 from domain.staff import IssueToken, RegisterStaff
@@ -54,11 +63,14 @@ def staff_add(
 @staff_cli.command("list")
 def staff_list(
     branch: Annotated[str | None, typer.Option(help="Only this branch.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Staff members with their ids, branch and roles (from the staff read model)."""
+    """Staff members with their ids, branch and roles (from the staff read model); ids are
+    always printed whole, whatever the terminal's width, so they can be copied."""
     runtime = open_configured()
+    members = []
     try:
-        table = Table("id", "name", "branch", "roles", "active")
+        runtime.runner.sync(runtime.runner.head())
         after = None
         while True:
             with runtime.cursor() as curs:
@@ -68,14 +80,22 @@ def staff_list(
                     200,
                     after,
                 )
-            for s in found.items:
-                table.add_row(str(s.id), s.name, s.branch, ", ".join(s.roles), str(s.active))
+            members.extend(found.items)
             if not found.has_next_page:
                 break
             after = found.end_cursor
-        out.print(table)
     finally:
         runtime.close()
+    if as_json:
+        emit_json(members)
+        return
+    grid = table("id", "name", "branch", "roles", "active")
+    # The id never shrinks (36 characters): the other columns wrap instead.
+    grid.columns[0].no_wrap = True
+    grid.columns[0].min_width = 36
+    for s in members:
+        grid.add_row(str(s.id), s.name, s.branch, ", ".join(s.roles), str(s.active))
+    out.print(grid)
 
 
 @staff_cli.command("token")

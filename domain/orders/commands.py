@@ -201,7 +201,9 @@ class RecordFill(Command):
     execution_id: ExecutionId
     quantity: Quantity
     price: Price
-    executed_at: At
+    executed_at: At | None = describe(
+        "The execution's time as the exchange reported it. Default: now.", default=None
+    )
 
     def decide(self, d: Decision[Order]) -> None:
         order = d.target
@@ -218,7 +220,7 @@ class RecordFill(Command):
                 "quantity",
                 Code.LIMIT_EXCEEDED,
             )
-        at = d.policy.times.check(self.executed_at, d.now, "executedAt")
+        at = d.policy.times.check(self.executed_at or d.now, d.now, "executedAt")
         if order.received_at is not None and at < order.received_at:
             raise ValidationError(
                 "an execution cannot precede the order's receipt",

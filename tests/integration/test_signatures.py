@@ -214,7 +214,7 @@ def test_a_rotated_key_is_followed_from_a_keyring_holding_only_the_first(
 ) -> None:
     seed(runtime)
     first = runtime.keys.public_keys()
-    from api.cli.integrity import keys_rotate
+    from api.cli.keys import keys_rotate
 
     keys_rotate(lost=False)
     seed(runtime)
@@ -227,7 +227,7 @@ def test_a_rotated_key_is_followed_from_a_keyring_holding_only_the_first(
 def test_a_retired_key_signs_nothing_recorded_after_its_retirement(
     runtime: Runtime, database: Database, settings: Settings, tmp_path: Path
 ) -> None:
-    from api.cli.integrity import keys_retire, keys_rotate
+    from api.cli.keys import keys_retire, keys_rotate
 
     old = runtime.keys.current_id()
     assert old is not None
@@ -293,7 +293,7 @@ def test_events_recorded_before_signing_began_are_accepted_only_before_a_signed_
 
 
 def test_an_exported_keyring_anchors_an_auditors_verify(runtime: Runtime, tmp_path: Path) -> None:
-    from api.cli.integrity import keys_export
+    from api.cli.keys import keys_export
 
     seed(runtime)
     keys_export(tmp_path / "keys.json")
