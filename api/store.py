@@ -4,6 +4,7 @@ idempotency keys and event signatures written in the same transaction as the eve
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,7 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import get_topic, retry
 from psycopg import Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
@@ -56,6 +58,7 @@ _TAKEN = SQL(
     " SELECT NULL, NULL, idempotency_key FROM backoffice_commands"
     " WHERE idempotency_key = ANY(%s::text[])"
 )
+_BEGIN, _COMMIT, _ROLLBACK = SQL("BEGIN"), SQL("COMMIT"), SQL("ROLLBACK")
 _INSERT_COMMANDS = SQL(
     "INSERT INTO backoffice_commands (idempotency_key, command, actor, aggregate_id,"
     " aggregate_version, fingerprint)"
@@ -169,40 +172,48 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
 
         Without ``check`` (a group of one) a collision is the store's own primary key."""
         outcomes: list[tuple[Job[_Write, Sequence[int]], Sequence[int] | Exception]] = []
-        with (
-            self.datastore.get_connection() as conn,
-            conn.pipeline() as pipeline,
-            conn.transaction(),
-            conn.cursor() as curs,
-        ):
-            accepted = list(jobs)
-            if check:
-                self._lock_table(curs)
-                self._notify_channel(curs)
-                events = [e for job in jobs for e in job.work.events]
-                curs.execute(
-                    _TAKEN,
-                    (
-                        [e.originator_id for e in events],
-                        [e.originator_version for e in events],
-                        [job.work.record.idempotency_key for job in jobs if job.work.record],
-                    ),
-                )
-                pipeline.sync()
-                accepted, refused = _sort(jobs, curs.fetchall())
-                outcomes += [(job, _collision(job)) for job in refused]
-            records = [job.work.record for job in accepted if job.work.record is not None]
-            if records:
-                curs.execute(_INSERT_COMMANDS, _command_columns(records))
-            if accepted:
-                if not check:
-                    self._lock_table(curs)
-                    self._notify_channel(curs)
-                events = [e for job in accepted for e in job.work.events]
-                self._insert_rows(curs, events)
-                # Sync now: a primary-key collision is an IntegrityError here, not at COMMIT.
-                pipeline.sync()
-                outcomes += self._sign(curs, accepted)
+        with self.datastore.get_connection() as conn:
+            try:
+                # BEGIN and COMMIT are sent in the pipeline with the statements around them
+                # (psycopg's transaction() would add a sync of its own at each end): a command
+                # alone takes two round trips, BEGIN … INSERT events and signatures … COMMIT.
+                with conn.pipeline() as pipeline, conn.cursor() as curs:
+                    curs.execute(_BEGIN)
+                    accepted = list(jobs)
+                    if check:
+                        self._lock_table(curs)
+                        self._notify_channel(curs)
+                        events = [e for job in jobs for e in job.work.events]
+                        curs.execute(
+                            _TAKEN,
+                            (
+                                [e.originator_id for e in events],
+                                [e.originator_version for e in events],
+                                [j.work.record.idempotency_key for j in jobs if j.work.record],
+                            ),
+                        )
+                        pipeline.sync()
+                        accepted, refused = _sort(jobs, curs.fetchall())
+                        outcomes += [(job, _collision(job)) for job in refused]
+                    records = [job.work.record for job in accepted if job.work.record is not None]
+                    if records:
+                        curs.execute(_INSERT_COMMANDS, _command_columns(records))
+                    if accepted:
+                        if not check:
+                            self._lock_table(curs)
+                            self._notify_channel(curs)
+                        self._insert_rows(curs, [e for job in accepted for e in job.work.events])
+                        # Sync: a primary-key collision is an IntegrityError here.
+                        pipeline.sync()
+                        outcomes += self._sign(curs, accepted)
+                    # Leaving the pipeline syncs: it raises if COMMIT fails (e.g. a deferred
+                    # constraint), before anyone is acknowledged.
+                    curs.execute(_COMMIT)
+            except BaseException:
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    with suppress(Exception):
+                        conn.execute(_ROLLBACK)
+                raise
         # COMMIT has returned: only now is anyone acknowledged.
         for job, outcome in outcomes:
             if isinstance(outcome, Exception):
