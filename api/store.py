@@ -4,7 +4,7 @@ idempotency keys and event signatures written in the same transaction as the eve
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -28,6 +28,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
 from api.database import Database
+from api.datastore import BackOfficeFactory, CommandDatastore
 from api.group_commit import GroupCommit, Job
 from api.signing import KeyStore, command_digest, event_message
 from api.snapshots import SnapshotRecorder
@@ -290,6 +291,12 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
         curs.execute(_INSERT_SIGNATURES, (key.key_id, nids, signatures, idempotency))
         return outcomes
 
+    def command_scope(self) -> AbstractContextManager[None]:
+        """One pooled connection for everything the command does on this thread."""
+        if isinstance(self.datastore, CommandDatastore):
+            return self.datastore.pinned()
+        return nullcontext()
+
     def find_command(self, idempotency_key: str) -> tuple[CommandRecord, int | None] | None:
         """The command saved under this key, and the position of its event."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -328,6 +335,7 @@ def application_env(
     env = database.eventsourcing_env()
     env.update(
         {
+            "PERSISTENCE_MODULE": get_topic(BackOfficeFactory),
             "CREATE_TABLE": "false",
             "APPLICATION_RECORDER_TOPIC": get_topic(BackOfficeRecorder),
             "POSTGRES_POOL_SIZE": str(pool_size),
