@@ -18,14 +18,17 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from fastapi.testclient import TestClient
 from psycopg import sql
 
+from api.app import create_app
+from api.auth import new_token, token_hash
 from api.database import Database
 from api.migrate import migrate
 from api.runtime import Runtime, open_runtime
 from api.settings import Settings
 from domain.access import Role
-from domain.staff import GrantRole, RegisterStaff
+from domain.staff import GrantRole, IssueToken, RegisterStaff
 
 
 class Proxy:
@@ -128,9 +131,28 @@ def measure(runtime: Runtime, proxy: Proxy) -> dict[str, int]:
         )
         return proxy.ready - before
 
+    token = new_token()
+    issued = runtime.system(IssueToken(staff_id=admin, token_hash=token_hash(token)), "b")
+    runtime.runner.sync(issued.position or 0)
+    http = TestClient(create_app(runtime, run_projections=False))
+    mutation = (
+        'mutation($n: String!) { registerStaff(input: {name: $n, branch: "SH01",'
+        " roles: [TRADER]}) { __typename } }"
+    )
+
+    def graphql() -> object:
+        answer = http.post(
+            "/graphql",
+            json={"query": mutation, "variables": {"n": "G"}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.json()["data"]["registerStaff"]["__typename"] == "CommandSuccess"
+        return answer
+
     cases: dict[str, Callable[[], object]] = {
         "RegisterStaff by the operator (is the id free?)": register,
         "GrantRole by an admin, keyed (actor, key, target)": grant,
+        "registerStaff over GraphQL (token, staff, command)": graphql,
     }
     for _ in range(20):  # every pooled connection prepares its statements
         for fn in cases.values():

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import uuid
 
+from fastapi.testclient import TestClient
+
+from api.app import create_app
 from api.database import Database
 from api.runtime import Runtime
 from domain.access import Role
 from domain.staff import GrantRole, RegisterStaff
-from tests.conftest import run, staff
+from tests.conftest import add_staff, run, staff
 
 
 def _checkouts(rt: Runtime) -> int:
@@ -55,3 +58,20 @@ def test_a_commands_idempotency_row_events_and_signatures_are_one_transaction(
         ).fetchall()
     assert len(rows) == 1
     assert len(set(rows[0])) == 1
+
+
+def test_a_graphql_mutation_takes_one_connection_to_authenticate_and_one_for_its_command(
+    runtime: Runtime,
+) -> None:
+    _, token = add_staff(runtime, "Admin", "HQ", ["admin"])
+    mutation = (
+        'mutation { registerStaff(input: {name: "赵六", branch: "SH01", roles: [TRADER]})'
+        " { __typename } }"
+    )
+    with TestClient(create_app(runtime, run_projections=False)) as http:
+        before = _checkouts(runtime)
+        answer = http.post(
+            "/graphql", json={"query": mutation}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert _checkouts(runtime) == before + 2
+    assert answer.json()["data"]["registerStaff"]["__typename"] == "CommandSuccess"
