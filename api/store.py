@@ -156,7 +156,10 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
             # nobody is acknowledged; each writer retries and then finds its events (replay)
             # or writes them.
             for job in jobs:
-                job.fail(exc)
+                # Each thread raises its own instance (a traceback is written into it).
+                own = type(exc)(*exc.args)
+                own.__cause__ = exc
+                job.fail(own)
         except Exception:
             # Something none of the checks foresaw failed the shared transaction, which rolled
             # back whole: write each command alone, so that only the culprit is refused.
