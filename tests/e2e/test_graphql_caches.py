@@ -85,6 +85,21 @@ def test_the_same_mutation_sent_twice_is_validated_once(
     assert counted["validate"] == 1
 
 
+def test_with_introspection_off_too_the_same_mutation_is_validated_once(
+    runtime: Runtime, token: str, counted: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DisableIntrospection adds a rule: built per request, its rule class must still be one.
+    monkeypatch.setattr(runtime.settings, "graphql_introspection", False)
+    with TestClient(create_app(runtime, run_projections=False)) as client:
+        document = _mutation()
+        for name in ("First", "Second"):
+            body = _post(client, token, document, n=name)
+            assert body["data"]["registerStaff"]["__typename"] == "CommandSuccess"
+        introspection = f"# {uuid.uuid4()}\n{{ __schema {{ queryType {{ name }} }} }}"
+        assert "errors" in _post(client, token, introspection)
+    assert counted["validate"] == 2  # the mutation once, the refused introspection once
+
+
 def test_the_same_query_sent_twice_is_parsed_once(
     client: TestClient, token: str, counted: dict[str, int]
 ) -> None:
