@@ -89,7 +89,8 @@ async def authenticate(request: Request) -> Principal:
     runtime = request.app.state.runtime
 
     def lookup() -> Principal | None:
-        with runtime.cursor() as curs:
+        # Two single-statement reads on one connection (no transaction, one checkout).
+        with runtime.session() as curs:
             return principal_for(runtime.app, curs, token)
 
     principal = await run_in_threadpool(lookup)

@@ -21,7 +21,7 @@ from api.package_seal import Seal
 from api.roles import connections
 from api.settings import Settings
 from api.signing import KeyStore, SigningKeyError, public_key_b64
-from api.store import open_application
+from api.store import BackOfficeRecorder, open_application
 from api.verification import Notary
 from domain.application import BackOffice, CommandResult
 from domain.clients import ClientPolicy, QualifiedThresholds
@@ -60,6 +60,20 @@ class Runtime:
     def cursor(self) -> Iterator[psycopg.Cursor[DictRow]]:
         """A read-only cursor on the read models, from the shared pool."""
         with self.app.factory.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
+            yield curs
+
+    @contextmanager
+    def session(self) -> Iterator[psycopg.Cursor[DictRow]]:
+        """An autocommit cursor (each statement its own snapshot) on a pooled connection lent
+        to this thread for the block, which the application's own reads in it share: for a
+        few single-statement reads, e.g. a token's holder and then their staff record."""
+        recorder = self.app.recorder
+        assert isinstance(recorder, BackOfficeRecorder)
+        with (
+            recorder.command_scope(),
+            self.app.factory.datastore.get_connection() as conn,  # type: ignore[attr-defined]
+            conn.cursor() as curs,
+        ):
             yield curs
 
     def connect(self) -> psycopg.Connection[Any]:

@@ -3,11 +3,15 @@ served by uvicorn over loopback.
 
 Each figure is printed beside its baseline from the same run, so the ratio means something on
 a noisy machine. Runs on a scratch database of the server in DATABASE_URL, else the embedded
-one under BACKOFFICE_HOME.  Usage: python bench/write_path.py [N]
+one under BACKOFFICE_HOME.  Usage: python bench/write_path.py [N] [CONCURRENCY]
+
+With CONCURRENCY c > 1 each figure runs N operations from c threads at once (c connections for
+the raw inserts, c HTTP clients for GraphQL): the figure that group commit moves.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import threading
@@ -49,17 +53,32 @@ def serving(app: FastAPI) -> Iterator[str]:
         thread.join(10)
 
 
-def rate(label: str, n: int, fn: Callable[[int], object]) -> float:
-    """Run ``fn`` n times; print and return operations per second."""
+def rate(label: str, n: int, fn: Callable[[int, int], object], concurrency: int = 1) -> float:
+    """Run ``fn(i, thread)`` n times from ``concurrency`` threads; print and return operations
+    per second."""
+    failures: list[BaseException] = []
+
+    def worker(thread: int) -> None:
+        try:
+            for i in range(thread, n, concurrency):
+                fn(i, thread)
+        except BaseException as exc:  # reported after the run, not lost in a thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(concurrency)]
     start = time.perf_counter()
-    for i in range(n):
-        fn(i)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     per_second = n / (time.perf_counter() - start)
-    print(f"{label:<48} {per_second:>9.0f} ops/s")
+    if failures:
+        raise failures[0]
+    print(f"{label:<48} {per_second:>9.0f} ops/s  (c={concurrency})")
     return per_second
 
 
-def main(n: int) -> None:
+def main(n: int, concurrency: int = 1) -> None:
     settings = get_settings()
     server = resolve(settings.database_url, settings.backoffice_home)
     name = f"bo_bench_{uuid.uuid4().hex[:8]}"
@@ -71,20 +90,27 @@ def main(n: int) -> None:
         runtime = open_runtime(settings, database=database, run_migrations=False)
         with database.connect() as conn:
             conn.execute("CREATE TABLE raw_inserts (id bigserial PRIMARY KEY, body bytea)")
-            raw = rate(
-                "raw PostgreSQL: one-row INSERT, autocommit",
-                n,
-                lambda _: conn.execute("INSERT INTO raw_inserts (body) VALUES (%s)", (b"x" * 300,)),
-            )
+        conns = [database.connect() for _ in range(concurrency)]
+        raw = rate(
+            "raw PostgreSQL: one-row INSERT, autocommit",
+            n,
+            lambda _, t: conns[t].execute(
+                "INSERT INTO raw_inserts (body) VALUES (%s)", (b"x" * 300,)
+            ),
+            concurrency,
+        )
+        for conn in conns:
+            conn.close()
         bare = rate(
             "BackOffice RegisterStaff (pipeline + library + chain)",
             n,
-            lambda i: runtime.system(
+            lambda i, _: runtime.system(
                 RegisterStaff(
                     staff_id=uuid.uuid4(), name=f"B{i}", branch="SH01", roles=[Role.TRADER]
                 ),
                 "bench",
             ),
+            concurrency,
         )
         admin = uuid.uuid4()
         runtime.system(
@@ -97,17 +123,19 @@ def main(n: int) -> None:
             'mutation($n: String!) { registerStaff(input: {name: $n, branch: "SH01",'
             " roles: [TRADER]}) { __typename } }"
         )
-        with (
-            serving(create_app(runtime, run_projections=False)) as base,
-            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client,
-        ):
+        with serving(create_app(runtime, run_projections=False)) as base:
+            clients = [
+                httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"})
+                for _ in range(concurrency)
+            ]
             api = rate(
                 "GraphQL registerStaff over HTTP (uvicorn, loopback)",
                 n,
-                lambda i: client.post(
-                    "/graphql", json={"query": mutation, "variables": {"n": f"G{i}"}}
-                ).raise_for_status(),
+                lambda i, t: _mutate(clients[t], mutation, f"G{i}"),
+                concurrency,
             )
+            for client in clients:
+                client.close()
         print(f"\nlibrary / raw PostgreSQL  = {bare / raw:.2f}")
         print(f"GraphQL / library         = {api / bare:.2f}")
         runtime.close()
@@ -118,5 +146,18 @@ def main(n: int) -> None:
             )
 
 
+def _mutate(client: httpx.Client, mutation: str, name: str) -> None:
+    """One mutation; an error in the answer fails the run (a refused write is not a write)."""
+    answer = client.post("/graphql", json={"query": mutation, "variables": {"n": name}})
+    answer.raise_for_status()
+    if answer.json().get("errors"):
+        raise RuntimeError(answer.json()["errors"])
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 500)
+    # One staff member sends every mutation: the per-member rate limit would measure itself.
+    os.environ.setdefault("RATE_LIMIT_PER_SECOND", "0")
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 500,
+        int(sys.argv[2]) if len(sys.argv) > 2 else 1,
+    )

@@ -4,6 +4,7 @@ pipeline — intake → authorise → idempotency → load at the expected versi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
@@ -84,6 +85,14 @@ class CommandLog(Protocol):
         """The command saved under this key and the position of its event, if any."""
 
 
+@runtime_checkable
+class CommandScope(Protocol):
+    """A recorder that can hold what one command needs (api.store: one pooled connection)."""
+
+    def command_scope(self) -> AbstractContextManager[None]:
+        """Entered around everything one command reads and writes."""
+
+
 class EnvelopeAsDict(Transcoding):
     """Stores an Envelope as a plain mapping inside the event's JSON state."""
 
@@ -148,6 +157,10 @@ class BackOffice(SnapshottingApplication):
     policy: Policy = Policy()
 
     @cached_property
+    def _scoped(self) -> bool:
+        return isinstance(self.recorder, CommandScope)
+
+    @cached_property
     def _keeps_commands(self) -> bool:
         # Checked once: a runtime protocol check on every command costs more than the query.
         return isinstance(self.recorder, CommandLog)
@@ -166,6 +179,11 @@ class BackOffice(SnapshottingApplication):
     ) -> CommandResult:
         """Run one command as ``context.actor``; expected refusals are DomainErrors. A save
         that lost a race is decided again (``_attempt``) when the command allows it."""
+        scope = self.recorder.command_scope() if self._scoped else nullcontext()  # type: ignore[attr-defined]
+        with scope:
+            return self._execute(command, context, _attempt)
+
+    def _execute(self, command: Command, context: CommandContext, _attempt: int) -> CommandResult:
         spec = command.spec
         command = intake(command)
         context = _checked(context)
