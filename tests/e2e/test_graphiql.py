@@ -79,7 +79,7 @@ def test_serve_demo_prints_a_graphiql_url_that_carries_the_demo_token(
 ) -> None:
     # The demo seeding (minutes) and the server are stood in for: this is about what is printed.
     monkeypatch.setattr(cli_module, "_seed_with_progress", lambda runtime: "bo_demo-token")
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda *args, **kwargs: None)
     result = CliRunner().invoke(cli_module.cli, ["serve", "--demo", "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123/graphql#token=bo_demo-token" in result.output
@@ -88,7 +88,7 @@ def test_serve_demo_prints_a_graphiql_url_that_carries_the_demo_token(
 def test_serve_without_demo_prints_the_graphiql_url_that_asks_for_a_token(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda *args, **kwargs: None)
     result = CliRunner().invoke(cli_module.cli, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123/graphql" in result.output
