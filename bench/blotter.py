@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args(argv)
     n, c = args.requests, args.concurrency
-    with generated_store(args, "blotter") as runtime:
+    with generated_store(args, "blotter", models=("staff", "clients", "orders")) as runtime:
         _, token = staff_token(runtime, ["head_office"])
         branch, status = busiest(runtime)
         with runtime.cursor() as curs:
