@@ -77,7 +77,8 @@ def generated_store(
     with the read models the benchmark reads (``models``) up to date."""
     settings = bench_settings(pool_size=pool_size)
     if args.database:
-        runtime = open_runtime(settings, database=Database(args.database), run_migrations=False)
+        # Pending migrations (e.g. a lever's new indexes) apply to the store first.
+        runtime = open_runtime(settings, database=Database(args.database), run_migrations=True)
         try:
             catch_up(runtime, models)
             yield runtime

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from api.database import Database
 from api.generate import Plan, generate
 from api.runtime import Runtime
 from bench import append_cost, as_of, backup_restore, blotter, rebuild, verify, write_path
@@ -55,12 +56,12 @@ CASES: list[tuple[Callable[[list[str]], dict[str, Any]], list[str], set[str]]] =
 
 
 @pytest.fixture
-def store(runtime: Runtime) -> str:
-    """A tiny generated store with its read models up to date: its URL (the service role's,
-    as ``backoffice`` connects)."""
+def store(runtime: Runtime, database: Database) -> str:
+    """A tiny generated store with its read models up to date: its owner's URL (a benchmark
+    applies pending migrations to the store it is given)."""
     generate(runtime, Plan(clients=6, orders=20, years=2, complaints=2, expenses=3), workers=2)
     runtime.runner.sync(runtime.runner.head(), timeout=60)
-    return runtime.database.url
+    return database.url
 
 
 def test_every_benchmark_prints_each_figure_beside_its_baseline(
