@@ -2,7 +2,9 @@
 ``backoffice project rebuild NAME`` does it), in events of the store per second, beside the
 raw rate of reading and decoding the same events in the same run.
 
-Row of issue 14: rebuild ≥ 50,000 events/s and ≥ 0.5 of the raw read+decode rate.
+Row of issue 14: rebuild ≥ 50,000 events/s and ≥ 0.5 of the raw read+decode rate. Each model
+is rebuilt alone, then all of them together in one pass (``rebuild_together``, as ``restore``
+does), each figure in events of the store per second.
 
 Usage: python -m bench.rebuild [--database URL | --clients N --orders N --years N]
 """
@@ -15,7 +17,7 @@ from typing import Any
 
 from api.runtime import Runtime
 from bench.harness import Figure, Results, generated_store, note, store_arguments
-from projections.rebuild import BlueGreen
+from projections.rebuild import BlueGreen, rebuild_together
 
 MODELS = ("orders", "clients", "audit")
 
@@ -55,6 +57,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                        ">= 50,000 events/s and >= 0.5 of baseline")  # fmt: skip
             f.met = f.value >= 50_000 and (f.ratio or 0) >= 0.5
             results.add(f)
+        names = args.models.split(",")
+        began = time.perf_counter()
+        rebuild_together(runtime.runner, names, resume=False)  # each event decoded once for all
+        took = time.perf_counter() - began
+        note(f"rebuild {'+'.join(names)} together: {took:.1f} s = {head / took:,.0f} events/s")
+        f = Figure("rebuild_together", head / took, "events/s", "raw_read_decode", raw,
+                   ">= 50,000 events/s and >= 0.5 of baseline")  # fmt: skip
+        f.met = f.value >= 50_000 and (f.ratio or 0) >= 0.5
+        results.add(f)
         return results.print()
 
 

@@ -32,7 +32,7 @@ CASES: list[tuple[Callable[[list[str]], dict[str, Any]], list[str], set[str]]] =
     (
         rebuild.main,
         ["--models", "orders,clients,audit"],
-        {"rebuild_orders", "rebuild_clients", "rebuild_audit"},
+        {"rebuild_orders", "rebuild_clients", "rebuild_audit", "rebuild_together"},
     ),  # fmt: skip
     (verify.main, [], {"verify"}),
     (
