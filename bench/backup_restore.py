@@ -9,11 +9,12 @@ pgserver wheel's for the embedded server); when none is found, the baseline is C
 STDOUT through psycopg, and the output says so.
 
 Runs on scratch databases of the server in DATABASE_URL, else the embedded one under
-BACKOFFICE_HOME.  Usage: python bench/backup_restore.py [EVENTS]   (default 200000)
+BACKOFFICE_HOME.  Usage: python -m bench.backup_restore [EVENTS]   (default 2000, a smoke size)
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from api.roles import connections
 from api.runtime import open_runtime
 from api.settings import get_settings
 from api.signing import published_keys
+from bench.harness import Figure, Results
 from domain.envelope import SYSTEM_ACTOR
 from domain.staff import Staff
 
@@ -122,7 +124,10 @@ def seed(database: Database, events: int) -> None:
         runtime.close()
 
 
-def main(events: int) -> None:
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("events", type=int, nargs="?", default=2000)
+    events = parser.parse_args(argv).events
     settings = get_settings()
     server = connections(settings).admin
     binaries = client_binaries(server)
@@ -207,6 +212,10 @@ def main(events: int) -> None:
         )
         print(f"backup / pg_dump   = {ours_out / base_out:.2f}")
         print(f"restore / psql     = {ours_in / base_in:.2f}")
+        results = Results("backup_restore", {"events": n, "baseline": what})
+        results.add(Figure("backup", ours_out, "events/s", "pg_dump", base_out, "(context)"))
+        results.add(Figure("restore", ours_in, "events/s", "psql_restore", base_in, "(context)"))
+        return results.print()
 
 
 def copy_out(source: Database, path: Path) -> None:
@@ -230,4 +239,4 @@ def copy_in(target: Database, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000)
+    main()

@@ -1,36 +1,42 @@
-"""Write path: raw PostgreSQL insert commits vs bare BackOffice.save vs a GraphQL mutation
-served by uvicorn over loopback.
+"""Write path, at 1 and at 8 concurrent writers, each figure beside its same-run baseline:
 
-Each figure is printed beside its baseline from the same run, so the ratio means something on
-a noisy machine. Runs on a scratch database of the server in DATABASE_URL, else the embedded
-one under BACKOFFICE_HOME.  Usage: python bench/write_path.py [N] [CONCURRENCY]
+- raw PostgreSQL: one-row INSERT commits (autocommit), one connection per writer;
+- the bare ``eventsourcing`` library: ``Application.save`` of a one-event aggregate into its
+  own table (no chain, no signature, no pipeline);
+- a BackOffice command (``RegisterStaff`` through ``BackOffice.execute``: intake,
+  authorisation, the chained and signed save);
+- the same command as a GraphQL mutation served by uvicorn over loopback.
 
-With CONCURRENCY c > 1 each figure runs N operations from c threads at once (c connections for
-the raw inserts, c HTTP clients for GraphQL): the figure that group commit moves.
+Rows of issue 14: GraphQL ÷ bare save at c=1 and c=8 (target ≥ 0.40), BackOffice command ÷
+bare save (≥ 0.80), the command at c=8 ÷ raw INSERT commits at c=8 (≥ 0.50).
+
+Runs on a scratch database of the server in DATABASE_URL, else the embedded one under
+BACKOFFICE_HOME.  Usage: python -m bench.write_path [--n N] [--concurrency C]
 """
 
 from __future__ import annotations
 
-import os
+import argparse
 import socket
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
+import psycopg
 import uvicorn
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
 from fastapi import FastAPI
-from psycopg import sql
 
 from api.app import create_app
 from api.auth import new_token, token_hash
-from api.database import resolve
-from api.migrate import migrate
 from api.runtime import open_runtime
-from api.settings import get_settings
+from bench.harness import Figure, Results, bench_settings, note, scratch_database
 from domain.access import Role
 from domain.staff import IssueToken, RegisterStaff
 
@@ -53,111 +59,138 @@ def serving(app: FastAPI) -> Iterator[str]:
         thread.join(10)
 
 
-def rate(label: str, n: int, fn: Callable[[int, int], object], concurrency: int = 1) -> float:
-    """Run ``fn(i, thread)`` n times from ``concurrency`` threads; print and return operations
-    per second."""
-    failures: list[BaseException] = []
-
-    def worker(thread: int) -> None:
-        try:
-            for i in range(thread, n, concurrency):
-                fn(i, thread)
-        except BaseException as exc:  # reported after the run, not lost in a thread
-            failures.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(concurrency)]
+def rate(label: str, n: int, fn: Callable[[int], object], concurrency: int = 1) -> float:
+    """Run ``fn(i)`` for i < n on ``concurrency`` threads; print and return operations/s."""
     start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    if concurrency == 1:
+        for i in range(n):
+            fn(i)
+    else:
+        with ThreadPoolExecutor(concurrency) as pool:
+            for _ in pool.map(fn, range(n)):
+                pass
     per_second = n / (time.perf_counter() - start)
-    if failures:
-        raise failures[0]
-    print(f"{label:<48} {per_second:>9.0f} ops/s  (c={concurrency})")
+    note(f"{label:<58} c={concurrency:<2} {per_second:>9.0f} ops/s")
     return per_second
 
 
-def main(n: int, concurrency: int = 1) -> None:
-    settings = get_settings()
-    server = resolve(settings.database_url, settings.backoffice_home)
-    name = f"bo_bench_{uuid.uuid4().hex[:8]}"
-    with server.connect() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    database = server.with_dbname(name)
-    try:
-        migrate(database)
-        runtime = open_runtime(settings, database=database, run_migrations=False)
-        with database.connect() as conn:
-            conn.execute("CREATE TABLE raw_inserts (id bigserial PRIMARY KEY, body bytea)")
-        conns = [database.connect() for _ in range(concurrency)]
-        raw = rate(
-            "raw PostgreSQL: one-row INSERT, autocommit",
-            n,
-            lambda _, t: conns[t].execute(
-                "INSERT INTO raw_inserts (body) VALUES (%s)", (b"x" * 300,)
-            ),
-            concurrency,
+class Bare(Aggregate):
+    """The smallest aggregate: one event on creation."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class BareApplication(Application[uuid.UUID]):
+    """The library on its own: its own table, no chain, no signatures, no pipeline."""
+
+    env = {"IS_SNAPSHOTTING_ENABLED": "n"}  # noqa: RUF012
+
+
+def raw_inserts(url: str, n: int, concurrency: int) -> float:
+    """One-row INSERT commits, one connection per writer."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS raw_inserts (id bigserial PRIMARY KEY, body bytea)"
         )
+    local = threading.local()
+    conns: list[psycopg.Connection[Any]] = []
+
+    def insert(_: int) -> None:
+        if not hasattr(local, "conn"):
+            local.conn = psycopg.connect(url, autocommit=True)
+            conns.append(local.conn)
+        local.conn.execute("INSERT INTO raw_inserts (body) VALUES (%s)", (b"x" * 300,))
+
+    try:
+        return rate("raw PostgreSQL: one-row INSERT, autocommit", n, insert, concurrency)
+    finally:
         for conn in conns:
             conn.close()
-        bare = rate(
-            "BackOffice RegisterStaff (pipeline + library + chain)",
-            n,
-            lambda i, _: runtime.system(
-                RegisterStaff(
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=300, help="operations per measurement")
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args(argv)
+    n, c = args.n, args.concurrency
+    results = Results("write_path", {"n": n, "concurrency": c})
+    settings = bench_settings(pool_size=c + 2)
+    with scratch_database("write") as database:
+        runtime = open_runtime(settings, database=database, run_migrations=False)
+        env = database.eventsourcing_env()
+        env.update({"CREATE_TABLE": "y", "POSTGRES_POOL_SIZE": str(c + 2)})
+        bare_app = BareApplication(env=env)
+        try:
+            raw = {k: raw_inserts(database.url, n, k) for k in (1, c)}
+            bare = {
+                k: rate(
+                    "bare eventsourcing Application.save",
+                    n,
+                    lambda i: bare_app.save(Bare(f"b{i}")),
+                    k,
+                )
+                for k in (1, c)
+            }
+
+            def command(i: int) -> object:
+                staff = RegisterStaff(
                     staff_id=uuid.uuid4(), name=f"B{i}", branch="SH01", roles=[Role.TRADER]
-                ),
-                "bench",
-            ),
-            concurrency,
-        )
-        admin = uuid.uuid4()
-        runtime.system(
-            RegisterStaff(staff_id=admin, name="A", branch="HQ", roles=[Role.ADMIN]), "bench"
-        )
-        token = new_token()
-        r = runtime.system(IssueToken(staff_id=admin, token_hash=token_hash(token)), "bench")
-        runtime.runner.sync(r.position or 0)
-        mutation = (
-            'mutation($n: String!) { registerStaff(input: {name: $n, branch: "SH01",'
-            " roles: [TRADER]}) { __typename } }"
-        )
-        with serving(create_app(runtime, run_projections=False)) as base:
-            clients = [
-                httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"})
-                for _ in range(concurrency)
-            ]
-            api = rate(
-                "GraphQL registerStaff over HTTP (uvicorn, loopback)",
-                n,
-                lambda i, t: _mutate(clients[t], mutation, f"G{i}"),
-                concurrency,
-            )
-            for client in clients:
-                client.close()
-        print(f"\nlibrary / raw PostgreSQL  = {bare / raw:.2f}")
-        print(f"GraphQL / library         = {api / bare:.2f}")
-        runtime.close()
-    finally:
-        with server.connect() as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+                )
+                return runtime.system(staff, "bench")
 
+            ours = {k: rate("BackOffice RegisterStaff (pipeline + chain + sign)", n, command, k)
+                    for k in (1, c)}  # fmt: skip
+            admin = uuid.uuid4()
+            runtime.system(
+                RegisterStaff(staff_id=admin, name="A", branch="HQ", roles=[Role.ADMIN]), "bench"
+            )
+            token = new_token()
+            r = runtime.system(IssueToken(staff_id=admin, token_hash=token_hash(token)), "bench")
+            runtime.runner.sync(r.position or 0)
+            mutation = (
+                'mutation($n: String!) { registerStaff(input: {name: $n, branch: "SH01",'
+                " roles: [TRADER]}) { __typename } }"
+            )
+            api: dict[int, float] = {}
+            with serving(create_app(runtime, run_projections=False)) as base:
+                local = threading.local()
 
-def _mutate(client: httpx.Client, mutation: str, name: str) -> None:
-    """One mutation; an error in the answer fails the run (a refused write is not a write)."""
-    answer = client.post("/graphql", json={"query": mutation, "variables": {"n": name}})
-    answer.raise_for_status()
-    if answer.json().get("errors"):
-        raise RuntimeError(answer.json()["errors"])
+                def post(i: int) -> None:
+                    if not hasattr(local, "client"):
+                        local.client = httpx.Client(
+                            base_url=base, headers={"Authorization": f"Bearer {token}"}
+                        )
+                    answer = local.client.post(
+                        "/graphql", json={"query": mutation, "variables": {"n": f"G{i}"}}
+                    ).raise_for_status()
+                    if answer.json().get("errors"):
+                        raise RuntimeError(answer.json()["errors"])
+
+                for k in (1, c):
+                    api[k] = rate("GraphQL registerStaff over HTTP (uvicorn)", n, post, k)
+        finally:
+            bare_app.close()
+            runtime.close()
+    for k in (1, c):
+        f = Figure(f"graphql_mutation_c{k}", api[k], "mutations/s",
+                   f"bare_library_save_c{k}", bare[k], ">= 0.40 of baseline")  # fmt: skip
+        f.met = (f.ratio or 0) >= 0.40
+        results.add(f)
+    f = Figure("backoffice_command_c1", ours[1], "commands/s", "bare_library_save_c1", bare[1],
+               ">= 0.80 of baseline")  # fmt: skip
+    f.met = (f.ratio or 0) >= 0.80
+    results.add(f)
+    f = Figure(f"backoffice_command_c{c}", ours[c], "commands/s", f"raw_insert_commits_c{c}",
+               raw[c], ">= 0.50 of baseline")  # fmt: skip
+    f.met = (f.ratio or 0) >= 0.50
+    results.add(f)
+    f = Figure(f"bare_library_save_c{c}", bare[c], "saves/s", f"raw_insert_commits_c{c}",
+               raw[c], "(context)")  # fmt: skip
+    results.add(f)
+    return results.print()
 
 
 if __name__ == "__main__":
-    # One staff member sends every mutation: the per-member rate limit would measure itself.
-    os.environ.setdefault("RATE_LIMIT_PER_SECOND", "0")
-    main(
-        int(sys.argv[1]) if len(sys.argv) > 1 else 500,
-        int(sys.argv[2]) if len(sys.argv) > 2 else 1,
-    )
+    main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from api.cli import (  # noqa: F401 - each module registers its commands
     audit,
+    bench,
     complaints,
     database,
     expenses,
