@@ -175,3 +175,20 @@ def test_every_registered_command_has_a_mutation() -> None:
         if spec.name not in internal
     }
     assert names <= set(mutations.fields), names - set(mutations.fields)
+
+
+def test_every_package_of_the_layers_ships_in_the_wheel() -> None:
+    # A package left out of the wheel works in an editable install and fails in a real one.
+    import tomllib
+
+    from setuptools import find_packages
+
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        include = tomllib.load(f)["tool"]["setuptools"]["packages"]["find"]["include"]
+    shipped = set(find_packages(where=str(ROOT), include=include))
+    on_disk = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for layer in (*LAYERS, "migrations")
+        for init in (ROOT / layer).rglob("__init__.py")
+    }
+    assert on_disk - shipped == set()
