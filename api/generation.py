@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from api.demo import seeding_context
 from api.runtime import Runtime
 from domain.access import Role
 from domain.commands import Command
-from domain.envelope import CommandContext
 from domain.errors import DomainError
 
 MAX_CLIENTS = 10_000_000
@@ -105,16 +105,8 @@ class Actor:
         may_fail: bool = True,
     ) -> bool:
         """Run ``command`` as ``actor`` at business time ``at``; False when refused."""
-        when = min(at, self.now)
-        correlation = uuid5(NAMESPACE_URL, f"backoffice:generate:{self.seed}:{key}")
-        context = CommandContext(
-            actor=actor,
-            occurred_at=when,
-            business_date=self.runtime.business_date(when),
-            correlation_id=correlation,
-            causation_id=correlation,
-            reason=reason,
-        )
+        name = f"backoffice:generate:{self.seed}:{key}"
+        context = seeding_context(self.runtime, actor, min(at, self.now), name, reason)
         try:
             self.runtime.app.execute(command, context)
         except DomainError as exc:

@@ -41,16 +41,8 @@ class Seeder:
         may_fail: bool = False,
     ) -> bool:
         """Run ``command`` as ``actor`` at ``at``; False when a refusal was expected."""
-        when = min(at, self.now)
-        correlation = uuid5(NAMESPACE_URL, f"backoffice:demo:{key}")
-        context = CommandContext(
-            actor=actor,
-            occurred_at=when,
-            business_date=self.runtime.business_date(when),
-            correlation_id=correlation,
-            causation_id=correlation,
-            reason=reason,
-            idempotency_key=f"demo:{key}",
+        context = seeding_context(
+            self.runtime, actor, min(at, self.now), f"backoffice:demo:{key}", reason, f"demo:{key}"
         )
         try:
             result = self.runtime.app.execute(command, context)
@@ -65,6 +57,28 @@ class Seeder:
         """Advance the progress bar of ``stage``."""
         if self.progress is not None:
             self.progress(stage, done, total)
+
+
+def seeding_context(
+    runtime: Runtime,
+    actor: UUID,
+    when: datetime,
+    name: str,
+    reason: str | None,
+    idempotency_key: str | None = None,
+) -> CommandContext:
+    """The context of a seeded command (demo or generated history) at business time ``when``:
+    its correlation id is derived from ``name``, so a re-run gives the same ids."""
+    correlation = uuid5(NAMESPACE_URL, name)
+    return CommandContext(
+        actor=actor,
+        occurred_at=when,
+        business_date=runtime.business_date(when),
+        correlation_id=correlation,
+        causation_id=correlation,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
 
 
 def seed(
