@@ -155,8 +155,9 @@ def staff(rt: Runtime, *roles: str, branch: str = "SH01", name: str = "职员") 
     return sid
 
 
-def onboard(rt: Runtime, manager: uuid.UUID, account: str = "10000001") -> uuid.UUID:
-    """A client taken from prospect to an open account (risk level C3) by an account manager."""
+def prospect(rt: Runtime, manager: uuid.UUID) -> uuid.UUID:
+    """A client with everything an account needs (identity, contact, risk level C3, the
+    agreement) but no account yet, taken there by an account manager."""
     cid = uuid.uuid4()
     for command in (
         c.RegisterClient(
@@ -182,7 +183,13 @@ def onboard(rt: Runtime, manager: uuid.UUID, account: str = "10000001") -> uuid.
         c.SignAgreement(
             client_id=cid, agreement_type=c.AgreementType.CLIENT_AGREEMENT, version="2026.1"
         ),
-        c.OpenAccount(client_id=cid, account_number=account),
     ):
         run(rt, command, manager)
+    return cid
+
+
+def onboard(rt: Runtime, manager: uuid.UUID, account: str = "10000001") -> uuid.UUID:
+    """A client taken from prospect to an open account (risk level C3) by an account manager."""
+    cid = prospect(rt, manager)
+    run(rt, c.OpenAccount(client_id=cid, account_number=account), manager)
     return cid

@@ -21,11 +21,9 @@ from api.store import BackOfficeRecorder
 from domain import clients as c
 from domain.access import Role
 from domain.application import CommandResult
-from domain.clients.identity import DocumentType
 from domain.errors import Code, ConcurrencyConflict, ValidationError
 from domain.staff import GrantRole, RegisterStaff
-from tests.conftest import run, staff
-from tests.harness import VALID_ID
+from tests.conftest import prospect, run, staff
 from tests.integration.test_signatures import verify
 
 
@@ -116,35 +114,6 @@ def test_many_concurrent_commands_are_all_stored_exactly_once_with_a_valid_chain
     assert report.intact, report.problems
 
 
-def _prospect(rt: Runtime, manager: uuid.UUID) -> uuid.UUID:
-    """A client ready for an account number (everything but OpenAccount)."""
-    cid = uuid.uuid4()
-    for command in (
-        c.RegisterClient(
-            client_id=cid,
-            client_type=c.ClientType.INDIVIDUAL,
-            name="张三",
-            source_channel=c.SourceChannel.WALK_IN,
-            account_manager=manager,
-        ),
-        c.RecordIdentity(
-            client_id=cid,
-            real_name="张三",
-            document_type=DocumentType.RESIDENT_ID,
-            document_number=VALID_ID,
-        ),
-        c.RecordContact(
-            client_id=cid, mobile="13812345678", id_address="北京市", mailing_address="上海市"
-        ),
-        c.AssessRisk(client_id=cid, level=c.RiskLevel.C3),
-        c.SignAgreement(
-            client_id=cid, agreement_type=c.AgreementType.CLIENT_AGREEMENT, version="2026.1"
-        ),
-    ):
-        run(rt, command, manager)
-    return cid
-
-
 def _outcome(future: Future[Any]) -> Any:
     try:
         return future.result()
@@ -157,7 +126,7 @@ def test_a_conflict_a_taken_claim_and_a_replay_in_the_group_touch_nobody_else(
 ) -> None:
     target = staff(runtime, "account_manager")
     manager = staff(runtime, "account_manager")
-    first, second = _prospect(runtime, manager), _prospect(runtime, manager)
+    first, second = prospect(runtime, manager), prospect(runtime, manager)
     same_key = _register(runtime, key="same-key", staff_id=uuid.uuid4())
     with one_group(runtime, 8) as submit:
         grants = [
