@@ -7,11 +7,12 @@ from typing import Annotated
 import typer
 from rich.progress import TaskID
 
-from api.cli.common import err, fail, group, out, progress
+from api.cli.common import JsonFlag, emit_json, err, fail, group, out, progress
 from api.generate import Plan, generate
 from api.runtime import open_runtime
 from api.settings import get_settings
 from api.signing import SigningKeyError
+from domain.errors import DomainError
 
 bench_cli = group("bench", "Benchmark tools: generate a branch history of any size.")
 
@@ -38,6 +39,7 @@ def bench_generate(
     project: Annotated[
         bool, typer.Option(help="Bring every read model up to date afterwards.")
     ] = True,
+    as_json: JsonFlag = False,
 ) -> None:
     """Generate a deterministic branch history through the application's commands: staff,
     the catalogue, clients with their orders, complaints, budgets and expenses, with business
@@ -66,11 +68,23 @@ def bench_generate(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
         refused = sum(report.refused.values())
-        out.print(
-            f"{report.events:,} events from {report.commands:,} commands in "
-            f"{report.seconds:,.1f} s: {report.rate:,.0f} events/s"
-        )
-        if refused:
+        if as_json:
+            emit_json(
+                {
+                    "seed": plan.seed,
+                    "events": report.events,
+                    "commands": report.commands,
+                    "seconds": round(report.seconds, 3),
+                    "events_per_second": round(report.rate, 1),
+                    "refused": dict(report.refused),
+                }
+            )
+        else:
+            out.print(
+                f"{report.events:,} events from {report.commands:,} commands in "
+                f"{report.seconds:,.1f} s: {report.rate:,.0f} events/s"
+            )
+        if refused and not as_json:
             err.print(f"{refused:,} commands refused by the domain's rules (as a branch sees):")
             for reason, n in report.refused.most_common(10):
                 err.print(f"  {n:>8,}  {reason}")
@@ -86,5 +100,9 @@ def bench_generate(
                     runtime.runner.catch_up(name, advance)
     except ValueError as exc:
         raise fail(str(exc), 2) from None
+    except DomainError as exc:
+        # e.g. a store that already holds another history: its branches' budget lines exist.
+        why = f"the store refused the history: {exc.message}; use a fresh database"
+        raise fail(why, 2) from None
     finally:
         runtime.close()

@@ -86,6 +86,21 @@ def test_every_listing_and_report_prints_one_json_document_on_stdout(
     uuid.UUID(members[0]["id"])
 
 
+def test_a_generated_history_reports_itself_as_json(settings: Settings, runtime: Runtime) -> None:
+    args = ("--clients", "4", "--orders", "6", "--years", "1", "--expenses", "2", "--workers", "1")
+    result = invoke("bench", "generate", *args, "--no-project", "--json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["events"] > 0 and found["commands"] > 0 and found["seed"] == 1
+    assert found["refused"] == {}
+    # The same seed again, or another seed whose budget lines the first history holds: a
+    # line each, no traceback.
+    for seed, why in (("1", "already holds the history of seed 1"), ("2", "expense line")):
+        again = invoke("bench", "generate", *args, "--seed", seed, "--no-project")
+        assert again.exit_code == 2 and why in again.output, again.output
+        assert "Traceback" not in again.output and "fresh database" in again.output
+
+
 def test_staff_list_prints_whole_ids_in_an_80_column_terminal(
     settings: Settings, runtime: Runtime
 ) -> None:
