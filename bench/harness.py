@@ -159,8 +159,8 @@ class Results:
         self.figures.append(figure)
         return figure
 
-    def print(self) -> dict[str, Any]:
-        """Print the table and the JSON line; return what the JSON line holds."""
+    def print(self, **extra: Any) -> dict[str, Any]:
+        """Print the table and the JSON line (with ``extra`` keys); return what it holds."""
         width = max([len(f.name) for f in self.figures] + [20])
         bwidth = max([len(f.baseline_name) for f in self.figures] + [20])
         print(f"\n{self.bench}  ({', '.join(f'{k}={v}' for k, v in self.size.items())})")
@@ -191,6 +191,7 @@ class Results:
                 }
                 for f in self.figures
             },
+            **extra,
         }
         print(JSON_PREFIX + json.dumps(line, ensure_ascii=False), flush=True)
         return line

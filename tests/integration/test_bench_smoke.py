@@ -13,7 +13,16 @@ import pytest
 from api.database import Database
 from api.generate import Plan, generate
 from api.runtime import Runtime
-from bench import append_cost, as_of, backup_restore, blotter, rebuild, verify, write_path
+from bench import (
+    append_cost,
+    as_of,
+    backup_restore,
+    blotter,
+    median,
+    rebuild,
+    verify,
+    write_path,
+)
 from bench.harness import JSON_PREFIX
 
 #: Each benchmark, its arguments at smoke size, and the figures its JSON line must hold.
@@ -86,3 +95,31 @@ def test_every_benchmark_prints_each_figure_beside_its_baseline(
                 figure
             ), name
             assert figure["value"] >= 0 and figure["baseline"] > 0, (name, figure)
+
+
+def test_the_median_of_runs_takes_each_figure_from_fresh_processes(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = median.main(["--runs", "2", "bench.verify", "--database", store])
+    printed = [
+        json.loads(x[len(JSON_PREFIX) :])
+        for x in capsys.readouterr().out.splitlines()
+        if x.startswith(JSON_PREFIX)
+    ]
+    assert printed == [line]
+    assert line["size"]["runs"] == 2
+    low, high = line["spread"]["verify"]
+    assert low <= line["figures"]["verify"]["value"] <= high
+
+
+def test_the_median_is_taken_per_figure_of_values_baselines_and_ratios() -> None:
+    def run(value: float, baseline: float) -> dict[str, Any]:
+        figure = {"value": value, "unit": "events/s", "baseline_name": "raw",
+                  "baseline": baseline, "ratio": value / baseline, "target": ">= 1",
+                  "met": value >= baseline}  # fmt: skip
+        return {"bench": "b", "size": {"n": 1}, "figures": {"f": figure}}
+
+    combined = median.combine([run(1, 4), run(9, 3), run(5, 10)]).figures[0]
+    assert (combined.value, combined.baseline, combined.ratio) == (5, 4, 0.5)
+    assert combined.met is False  # two of three runs missed
+    assert median.spreads([run(1, 4), run(9, 3)]) == {"f": [1, 9]}
