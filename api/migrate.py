@@ -67,6 +67,10 @@ def migrate(
             backend = get_backend(_yoyo_url(target))
             try:
                 migrations = _migrations()
+                # Under our advisory lock no other migration of ours is running, so a row
+                # in yoyo's own lock table is one a killed migration left behind: without
+                # this, every later migration would wait for it and fail ("yoyo break-lock").
+                backend.break_lock()
                 with backend.lock():
                     todo = backend.to_apply(migrations)
                     for migration in todo:

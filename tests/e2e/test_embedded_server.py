@@ -89,8 +89,7 @@ def test_one_home_from_any_directory_and_no_server_outlives_its_last_command(
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:
-            # Killed once it is following the store (not mid-migration, which would leave
-            # the migration library's own lock behind: another matter).
+            # Killed once it is following the store, so that it is a user of the server.
             assert worker.stderr is not None
             for line in worker.stderr:
                 if "following the event store" in line:

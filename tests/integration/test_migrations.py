@@ -35,3 +35,14 @@ def test_the_library_tables_are_created_by_migrations_not_by_the_library(
             ).fetchall()
         }
     assert {"backoffice_events", "projection_tracking", "staff", "backoffice_commands"} <= tables
+
+
+def test_a_lock_left_by_a_killed_migration_does_not_block_the_next(
+    empty_database: Database,
+) -> None:
+    migrate(empty_database)
+    with empty_database.connect() as conn:  # what a migration killed mid-way leaves behind
+        conn.execute("INSERT INTO yoyo_lock (locked, ctime, pid) VALUES (1, now(), 999999)")
+    assert migrate(empty_database) == []  # no LockTimeout after yoyo's 10 s wait
+    with empty_database.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM yoyo_lock").fetchone() == (0,)
