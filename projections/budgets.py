@@ -11,21 +11,11 @@ from uuid import UUID
 
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 
 from domain.expenses import Budget, BudgetKind, BudgetStatus
 from domain.periods import PeriodKind, period_bounds, period_kind
-from projections.base import (
-    Evolver,
-    ReadModel,
-    col,
-    from_json,
-    on,
-    replace,
-    select_one,
-    to_json,
-    upsert,
-)
+from projections.base import Evolver, ReadModel, col, on, replace
+from projections.rows import RowTable
 
 #: Deviations above this share of the budgeted amount are reported upward (BUDGET_DEVIATION).
 DEFAULT_DEVIATION = Decimal("0.10")
@@ -120,19 +110,8 @@ def _paid(row: BudgetRow, e: Budget.Paid, _: int) -> BudgetRow:
     return replace(row, committed=row.committed - e.amount, paid=row.paid + e.amount)
 
 
-_COLUMNS = tuple(BudgetRow.__dataclass_fields__)
-
-
-def _row(found: DictRow) -> BudgetRow:
-    values = dict(found)
-    values["revisions"] = [from_json(BudgetRevision, r) for r in values["revisions"]]
-    return BudgetRow(**values)
-
-
-def get(curs: Cursor[DictRow], budget_id: UUID) -> BudgetRow | None:
-    """One budget line."""
-    found = select_one(curs, "budgets", _COLUMNS, "id = %s", budget_id)
-    return None if found is None else _row(found)
+TABLE = RowTable("budgets", BudgetRow, {"revisions": BudgetRevision})
+get = TABLE.get
 
 
 class BudgetModel(ReadModel):
@@ -144,10 +123,7 @@ class BudgetModel(ReadModel):
     @on(*evolve.events)
     def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
         """The budget line's row."""
-        row = evolve(get(curs, event.originator_id), event, position)
-        values = {c: getattr(row, c) for c in _COLUMNS}
-        values["revisions"] = Jsonb(to_json(row.revisions))
-        upsert(curs, "budgets", values)
+        TABLE.evolve(curs, evolve, event, position)
 
 
 # -- queries -------------------------------------------------------------------------------
@@ -177,8 +153,7 @@ def lines(curs: Cursor[DictRow], flt: BudgetFilter, limit: int = 1000) -> list[B
     """Budget lines by branch, period, department, category and kind."""
     start, end = period_bounds(flt.period) if flt.period else (None, None)
     curs.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM budgets WHERE"  # noqa: S608
-        " (%(b)s::text IS NULL OR branch = %(b)s)"
+        TABLE.select + " WHERE (%(b)s::text IS NULL OR branch = %(b)s)"
         " AND (%(d)s::text IS NULL OR department = %(d)s)"
         " AND (%(c)s::text IS NULL OR category = %(c)s)"
         " AND (%(k)s::text IS NULL OR kind = %(k)s)"
@@ -197,7 +172,7 @@ def lines(curs: Cursor[DictRow], flt: BudgetFilter, limit: int = 1000) -> list[B
             "limit": limit,
         },
     )
-    return [_row(r) for r in curs.fetchall()]
+    return [TABLE.decode(r) for r in curs.fetchall()]
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,8 @@ from psycopg.rows import DictRow
 
 from domain.clients import ClientStatus, RiskLevel
 from projections.base import col
-from projections.clients import _COLUMNS, ClientRow, _row
-from projections.paging import Key, Ordering, Page, keyset, like_prefix
-from projections.paging import count as count_rows
+from projections.clients import TABLE, ClientRow
+from projections.paging import Key, Ordering, Page, like_prefix
 
 
 @dataclass(frozen=True)
@@ -92,16 +91,7 @@ def page(
     """Clients in ``sort`` order (default: registration), ``first`` at a time after the
     cursor ``after``. With ``names_hidden`` a name prefix, or a sort by name, never shows a
     client whose processing is restricted, so hidden names cannot be guessed."""
-    found = keyset(
-        curs,
-        table="clients",
-        columns=_COLUMNS,
-        where=_where(flt, names_hidden, sort),
-        order=SORTS[sort],
-        first=first,
-        after=after,
-    )
-    return Page([_row(r) for r in found.items], found.end_cursor, found.has_next_page)
+    return TABLE.page(curs, _where(flt, names_hidden, sort), SORTS[sort], first, after)
 
 
 def count(
@@ -112,4 +102,4 @@ def count(
     sort: ClientSort = ClientSort.REGISTERED_AT,
 ) -> int:
     """How many clients ``page`` would list over all its pages."""
-    return count_rows(curs, "clients", _where(flt, names_hidden, sort))
+    return TABLE.count(curs, _where(flt, names_hidden, sort))

@@ -12,7 +12,6 @@ from uuid import UUID
 
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 
 from domain.clients import (
     AgreementType,
@@ -30,13 +29,10 @@ from projections.base import (
     Evolver,
     ReadModel,
     col,
-    from_json,
     on,
     replace,
-    select_one,
-    to_json,
-    upsert,
 )
+from projections.rows import RowTable
 
 
 @dataclass(frozen=True)
@@ -276,44 +272,18 @@ def _closed(row: ClientRow, e: Client.Closed, _: int) -> ClientRow:
     return replace(row, status=ClientStatus.CLOSED.value, closed_on=e.relationship_ended_on)
 
 
-_COLUMNS = tuple(ClientRow.__dataclass_fields__)
-_NESTED: dict[str, type[Any]] = {
-    "contact": Contact,
-    "beneficial_owners": BeneficialOwner,
-    "agreements": Agreement,
-    "pending_changes": IdentityChangeRequest,
-}
-
-
-def _row(found: DictRow) -> ClientRow:
-    values = dict(found)
-    for column, cls in _NESTED.items():
-        data = values[column]
-        if isinstance(data, list):
-            values[column] = [from_json(cls, item) for item in data]
-        elif data is not None:
-            values[column] = from_json(cls, data)
-    return ClientRow(**values)
-
-
-def get(curs: Cursor[DictRow], client_id: UUID) -> ClientRow | None:
-    """One client."""
-    found = select_one(curs, "clients", _COLUMNS, "id = %s", client_id)
-    return None if found is None else _row(found)
-
-
-def get_many(curs: Cursor[DictRow], ids: Sequence[UUID]) -> dict[UUID, ClientRow]:
-    """The clients with these ids (those that exist), in one statement."""
-    curs.execute(f"SELECT {', '.join(_COLUMNS)} FROM clients WHERE id = ANY(%s)", (list(ids),))  # noqa: S608
-    return {r["id"]: _row(r) for r in curs.fetchall()}
-
-
-def _save(curs: Cursor[DictRow], row: ClientRow) -> None:
-    values = {c: getattr(row, c) for c in _COLUMNS}
-    for c in _NESTED:
-        if values[c] is not None:
-            values[c] = Jsonb(to_json(values[c]))
-    upsert(curs, "clients", values)
+TABLE = RowTable(
+    "clients",
+    ClientRow,
+    {
+        "contact": Contact,
+        "beneficial_owners": BeneficialOwner,
+        "agreements": Agreement,
+        "pending_changes": IdentityChangeRequest,
+    },
+)
+get = TABLE.get
+get_many = TABLE.get_many
 
 
 class ClientModel(ReadModel):
@@ -325,7 +295,7 @@ class ClientModel(ReadModel):
     @on(*evolve.events)
     def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
         """The client's row."""
-        _save(curs, evolve(get(curs, event.originator_id), event, position))
+        TABLE.evolve(curs, evolve, event, position)
 
 
 # -- queries -------------------------------------------------------------------------------

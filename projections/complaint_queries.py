@@ -23,10 +23,8 @@ from domain.complaints import (
     late_stages,
 )
 from projections.base import col
-from projections.complaints import COLUMNS as _COLUMNS
-from projections.complaints import ComplaintRow
-from projections.paging import Key, Page, keyset
-from projections.paging import count as count_rows
+from projections.complaints import TABLE, ComplaintRow
+from projections.paging import Key, Page
 
 
 @dataclass(frozen=True)
@@ -48,12 +46,12 @@ class DeadlinePolicyRow:
 def by_number(curs: Cursor[DictRow], branch: str | None, number: str) -> ComplaintRow | None:
     """The complaint with this number in ``branch`` (None: the first branch that has it)."""
     curs.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM complaints WHERE number = %s"  # noqa: S608
-        " AND (%s::text IS NULL OR branch = %s) ORDER BY branch LIMIT 1",
+        TABLE.select
+        + " WHERE number = %s AND (%s::text IS NULL OR branch = %s) ORDER BY branch LIMIT 1",
         (number.strip().upper(), branch, branch),
     )
     found = curs.fetchone()
-    return None if found is None else ComplaintRow(**found)
+    return None if found is None else TABLE.decode(found)
 
 
 @dataclass(frozen=True)
@@ -103,21 +101,13 @@ def page(
 ) -> Page[ComplaintRow]:
     """Complaints by receipt time, ``first`` at a time after the cursor ``after``; overdue
     means a deadline still pending ended before ``today``."""
-    found = keyset(
-        curs,
-        table="complaints",
-        columns=_COLUMNS,
-        where=_where(flt, today),
-        order=[Key("received_at", datetime.fromisoformat), Key("id", UUID)],
-        first=first,
-        after=after,
-    )
-    return Page([ComplaintRow(**r) for r in found.items], found.end_cursor, found.has_next_page)
+    order = [Key("received_at", datetime.fromisoformat), Key("id", UUID)]
+    return TABLE.page(curs, _where(flt, today), order, first, after)
 
 
 def count(curs: Cursor[DictRow], flt: ComplaintFilter, today: date) -> int:
     """How many complaints match ``flt`` on ``today``."""
-    return count_rows(curs, "complaints", _where(flt, today))
+    return TABLE.count(curs, _where(flt, today))
 
 
 @dataclass(frozen=True)
@@ -139,14 +129,13 @@ class OverdueComplaint:
 def overdue(curs: Cursor[DictRow], branch: str | None, today: date) -> list[OverdueComplaint]:
     """Every late stage of every complaint on ``today``, most overdue first."""
     curs.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM complaints"  # noqa: S608
-        " WHERE next_due_on < %s AND (%s::text IS NULL OR branch = %s)"
+        TABLE.select + " WHERE next_due_on < %s AND (%s::text IS NULL OR branch = %s)"
         " ORDER BY next_due_on, received_at, id",
         (today, branch, branch),
     )
     out = []
     for r in curs.fetchall():
-        row = ComplaintRow(**r)
+        row = TABLE.decode(r)
         for stage, due in late_stages(row.status, row.stage_due_on, row.reply_due_on, today):
             out.append(
                 OverdueComplaint(
@@ -167,23 +156,21 @@ def overdue(curs: Cursor[DictRow], branch: str | None, today: date) -> list[Over
 def of_client(curs: Cursor[DictRow], client_id: UUID) -> list[ComplaintRow]:
     """A client's complaints, newest first."""
     curs.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM complaints WHERE client_id = %s"  # noqa: S608
-        " ORDER BY received_at DESC, id",
+        TABLE.select + " WHERE client_id = %s ORDER BY received_at DESC, id",
         (client_id,),
     )
-    return [ComplaintRow(**r) for r in curs.fetchall()]
+    return [TABLE.decode(r) for r in curs.fetchall()]
 
 
 def of_clients(curs: Cursor[DictRow], client_ids: Sequence[UUID]) -> dict[UUID, list[ComplaintRow]]:
     """Each client's complaints, newest first, in one statement."""
     curs.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM complaints WHERE client_id = ANY(%s)"  # noqa: S608
-        " ORDER BY client_id, received_at DESC, id",
+        TABLE.select + " WHERE client_id = ANY(%s) ORDER BY client_id, received_at DESC, id",
         (list(client_ids),),
     )
     found: dict[UUID, list[ComplaintRow]] = {c: [] for c in client_ids}
     for r in curs.fetchall():
-        found[r["client_id"]].append(ComplaintRow(**r))
+        found[r["client_id"]].append(TABLE.decode(r))
     return found
 
 

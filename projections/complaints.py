@@ -32,11 +32,10 @@ from projections.base import (
     col,
     on,
     replace,
-    row_values,
-    select_one,
     to_json,
     upsert,
 )
+from projections.rows import RowTable
 
 
 @dataclass(frozen=True)
@@ -315,13 +314,8 @@ def step(event: DomainEventProtocol[Any], position: int) -> dict[str, Any]:
     }
 
 
-COLUMNS = tuple(ComplaintRow.__dataclass_fields__)
-
-
-def get(curs: Cursor[DictRow], complaint_id: UUID) -> ComplaintRow | None:
-    """One complaint."""
-    found = select_one(curs, "complaints", COLUMNS, "id = %s", complaint_id)
-    return None if found is None else ComplaintRow(**found)
+TABLE = RowTable("complaints", ComplaintRow)
+get = TABLE.get
 
 
 class ComplaintModel(ReadModel):
@@ -333,8 +327,7 @@ class ComplaintModel(ReadModel):
     @on(*evolve.events)
     def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
         """The queue row and the timeline entry of the event."""
-        row = evolve(get(curs, event.originator_id), event, position)
-        upsert(curs, "complaints", row_values(row))
+        TABLE.evolve(curs, evolve, event, position)
         upsert(curs, "complaint_timeline", step(event, position), key="complaint_id, version")
 
     @on(ComplaintPolicy.Adopted, ComplaintPolicy.Changed)

@@ -11,22 +11,11 @@ from uuid import UUID
 
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 
 from domain.expenses import ApprovalLevel, Currency, Expense, ExpenseStatus
-from projections.base import (
-    Evolver,
-    ReadModel,
-    col,
-    from_json,
-    on,
-    replace,
-    select_one,
-    to_json,
-    upsert,
-)
-from projections.paging import Key, Page, keyset
-from projections.paging import count as count_rows
+from projections.base import Evolver, ReadModel, col, on, replace
+from projections.paging import Key, Page
+from projections.rows import RowTable
 
 
 @dataclass(frozen=True)
@@ -232,19 +221,8 @@ def _paid(row: ExpenseRow, e: Expense.Paid, _: int) -> ExpenseRow:
     )
 
 
-_COLUMNS = tuple(ExpenseRow.__dataclass_fields__)
-
-
-def _row(found: DictRow) -> ExpenseRow:
-    values = dict(found)
-    values["approvals"] = [from_json(ApprovalEntry, a) for a in values["approvals"]]
-    return ExpenseRow(**values)
-
-
-def get(curs: Cursor[DictRow], expense_id: UUID) -> ExpenseRow | None:
-    """One expense."""
-    found = select_one(curs, "expenses", _COLUMNS, "id = %s", expense_id)
-    return None if found is None else _row(found)
+TABLE = RowTable("expenses", ExpenseRow, {"approvals": ApprovalEntry})
+get = TABLE.get
 
 
 class ExpenseModel(ReadModel):
@@ -256,10 +234,7 @@ class ExpenseModel(ReadModel):
     @on(*evolve.events)
     def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
         """The expense's row."""
-        row = evolve(get(curs, event.originator_id), event, position)
-        values = {c: getattr(row, c) for c in _COLUMNS}
-        values["approvals"] = Jsonb(to_json(row.approvals))
-        upsert(curs, "expenses", values)
+        TABLE.evolve(curs, evolve, event, position)
 
 
 # -- queries -------------------------------------------------------------------------------
@@ -300,21 +275,13 @@ def page(
     curs: Cursor[DictRow], flt: ExpenseFilter, first: int, after: str | None
 ) -> Page[ExpenseRow]:
     """Expenses by submission time, ``first`` at a time after the cursor ``after``."""
-    found = keyset(
-        curs,
-        table="expenses",
-        columns=_COLUMNS,
-        where=_where(flt),
-        order=[Key("submitted_at", datetime.fromisoformat), Key("id", UUID)],
-        first=first,
-        after=after,
-    )
-    return Page([_row(r) for r in found.items], found.end_cursor, found.has_next_page)
+    order = [Key("submitted_at", datetime.fromisoformat), Key("id", UUID)]
+    return TABLE.page(curs, _where(flt), order, first, after)
 
 
 def count(curs: Cursor[DictRow], flt: ExpenseFilter) -> int:
     """How many expenses match ``flt``."""
-    return count_rows(curs, "expenses", _where(flt))
+    return TABLE.count(curs, _where(flt))
 
 
 def inbox(
@@ -330,12 +297,11 @@ def inbox(
     local = [lv for lv in levels if lv != ApprovalLevel.HEAD_OFFICE_FINANCE]
     top = ApprovalLevel.HEAD_OFFICE_FINANCE in levels
     curs.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM expenses"  # noqa: S608
-        " WHERE status = 'submitted' AND submitted_by <> %(me)s"
+        TABLE.select + " WHERE status = 'submitted' AND submitted_by <> %(me)s"
         " AND NOT (%(me)s = ANY(approvers))"
         " AND ((next_level = ANY(%(local)s) AND branch = %(branch)s)"
         "      OR (%(top)s AND next_level = 'head_office_finance'))"
         " ORDER BY submitted_at, id LIMIT %(limit)s",
         {"me": approver, "local": local, "branch": branch, "top": top, "limit": limit},
     )
-    return [_row(r) for r in curs.fetchall()]
+    return [TABLE.decode(r) for r in curs.fetchall()]
