@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.cryptography import AESCipher
@@ -25,10 +25,14 @@ from api.database import Database
 from api.signing import command_digest, event_message, verifies
 from domain.keys import SigningKey, decode_public_key, key_id_for
 
+if TYPE_CHECKING:
+    from api.signature_pool import Deferred, SignaturePool
+
 PUBLISHED = get_topic(SigningKey.Published)
 RETIRED = get_topic(SigningKey.Retired)
 
 Decoder = Callable[[bytes], dict[str, Any]]
+MISMATCH = "signature does not match the row"
 
 
 def state_decoder(cipher_key: str | None) -> Decoder:
@@ -168,8 +172,10 @@ class Walker:
         previous: bytes,
         signing_began: bool,
         watch: set[int],
+        deferred: Deferred | None = None,
     ) -> None:
         self.report = report
+        self.deferred = deferred
         self.trust = trust
         self.decode = decode
         self.previous = previous
@@ -267,8 +273,12 @@ class Walker:
             r.stored or b"",
             command,
         )
+        if self.deferred is not None and published is None and r.topic != RETIRED:
+            # Nothing later depends on this outcome: checked by a worker, reported in place.
+            self.deferred.add(r.nid, key, r.signature, message)
+            return
         if not verifies(key, r.signature, message):
-            report.add(r.nid, "signature does not match the row")
+            report.add(r.nid, MISMATCH)
             return
         report.signed += 1
         if published is not None:
@@ -299,18 +309,21 @@ def walk(
     expect: Digest | None = None,
     progress: Callable[[int], None] = lambda _: None,
     batch: int = 20_000,
+    pool: SignaturePool | None = None,
 ) -> Report:
     """Prove the rows after ``start`` (a checkpoint already proven; None: from the first row)
-    up to ``stop``, then prove every checkpoint (and ``expect``) against what was walked."""
+    up to ``stop``, then prove every checkpoint (and ``expect``) against what was walked.
+    With a ``pool``, signatures are checked by its workers (the same report)."""
     report = Report()
     trust = KeyTrust(anchors)
+    deferred = pool.deferred(report) if pool is not None else None
     kept = list(checkpoints)
     watch = {c.notification_id for c in kept}
     if expect is not None:
         watch.add(expect.notification_id)
     if start is not None:
         watch.add(start.notification_id)
-    walker = Walker(report, trust, decode, GENESIS, signing_began=start is not None, watch=watch)
+    walker = Walker(report, trust, decode, GENESIS, start is not None, watch, deferred)
     first = start.notification_id if start is not None else 1
     tick = throttled(progress)
     for n, r in enumerate(_rows(database, first, stop or 2**62, batch), start=1):
@@ -324,6 +337,8 @@ def walk(
             continue
         walker.row(r)
         tick(report.count)
+    if deferred is not None:
+        deferred.settle()
     tick(report.count, final=True)
     walker.finish()
     report.trusted = dict(trust.keys)

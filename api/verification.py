@@ -18,6 +18,7 @@ from api.checkpoints import (
 from api.database import Database
 from api.integrity import Decoder, Report, walk
 from api.roles import guard_problems
+from api.signature_pool import SignaturePool
 from api.signing import KeyStore
 
 _LIMIT = 1000
@@ -35,10 +36,12 @@ def verify_record(
     store: CheckpointStore | None,
     expect: chain.Digest | None = None,
     progress: Callable[[int], None] = lambda _: None,
+    pool: SignaturePool | None = None,
 ) -> Report:
     """Walk the whole record and prove it against every checkpoint, inside the database and
     in ``store``; also report orphaned signatures, idempotency rows no signed event vouches
-    for, and protective triggers that are missing or disabled."""
+    for, and protective triggers that are missing or disabled. With a ``pool``, its workers
+    check the signatures (the same report)."""
     outside, unreadable = store.scan() if store is not None else ([], [])
     inside = in_database(database)
     inside_keys = {_key(c) for c in inside}
@@ -50,6 +53,7 @@ def verify_record(
         checkpoints=merged.values(),
         expect=expect,
         progress=progress,
+        pool=pool,
     )
     for entry in unreadable:
         report.add(None, f"unreadable checkpoint {entry}")

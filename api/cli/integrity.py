@@ -22,6 +22,7 @@ from api.restore import restore as run_restore
 from api.roles import Check, connections, inspect_service_role
 from api.runtime import Runtime, open_runtime
 from api.settings import get_settings
+from api.signature_pool import SignaturePool, default_jobs
 from api.signing import (
     KeyStore,
     SigningKeyError,
@@ -62,6 +63,14 @@ def verify(
         typer.Option(help="Checkpoints kept outside the database (default: CHECKPOINT_DIR)."),
     ] = None,
     as_json: JsonFlag = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Processes checking signatures (default: one per CPU; 1: in this process).",
+        ),
+    ] = None,
 ) -> None:
     """Prove the record: the hash chain, every event's signature, and the chain against every
     signed checkpoint (in the database and outside it); exit 1 naming what does not prove."""
@@ -72,7 +81,8 @@ def verify(
         raise fail(str(exc), 2) from None
     anchors = _anchors(keys)
     database = connections(settings, create=False).service
-    with progress() as bar:
+    # The pool first: its workers are forked before the progress bar starts a thread.
+    with SignaturePool(jobs or default_jobs()) as pool, progress() as bar:
         task = bar.add_task("verifying", total=chain.total(database))
         report = verify_record(
             database,
@@ -81,6 +91,7 @@ def verify(
             store=DirectoryStore(checkpoints or settings.checkpoint_directory),
             expect=expect,
             progress=lambda n: bar.update(task, completed=n),
+            pool=pool,
         )
     if as_json:
         emit_json(

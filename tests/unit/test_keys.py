@@ -122,3 +122,20 @@ def test_key_files_are_written_once_with_mode_0600(tmp_path: Path) -> None:
     (path,) = (tmp_path / "keys").glob("*.pem")
     assert path.stat().st_mode & 0o777 == 0o600
     assert keys.active().key_id == key_id == key_id_for(keys.public_keys()[key_id])
+
+
+def test_a_signature_made_by_the_signing_side_verifies_on_the_checking_side() -> None:
+    # Signed by OpenSSL (cryptography), checked by libsodium (PyNaCl): standard Ed25519 both.
+    signer = ActiveKey("ed25519:0123456789abcdef", Ed25519PrivateKey.generate())
+    message = b"backoffice/event-signature/1\n" + bytes(range(256)) * 3
+    signature = signer.sign(message)
+    assert verifies(signer.public_key, signature, message)
+    for at in (0, 31, 32, 63):  # R and S halves
+        forged = bytearray(signature)
+        forged[at] ^= 1
+        assert not verifies(signer.public_key, bytes(forged), message), at
+    assert not verifies(signer.public_key, signature, message[:-1] + b"\0")
+    assert not verifies(signer.public_key, signature[:-1], message)  # too short
+    assert not verifies(signer.public_key[:-1], signature, message)  # not a key
+    other = ActiveKey("ed25519:fedcba9876543210", Ed25519PrivateKey.generate())
+    assert not verifies(other.public_key, signature, message)
