@@ -83,4 +83,3 @@ def test_the_pool_checks_a_connection_it_hands_out_without_a_round_trip_when_it_
 ) -> None:
     pool = runtime.app.factory.datastore.pool  # type: ignore[attr-defined]
     assert pool._check is quiet_check  # POSTGRES_PRE_PING's check, replaced (api/datastore.py)
-
