@@ -63,6 +63,9 @@ def principal_for(app: BackOffice, curs: Cursor[DictRow], token: str) -> Princip
     staff = app.find(staff_id)
     if not isinstance(staff, Staff) or not staff.holds_token(digest):
         return None
+    # A mutation of this request then decides on these rights without reading them again
+    # (its save proves them current: domain/actors.py).
+    app.seen(staff)
     return Principal(staff.id, staff.name, staff.branch, frozenset(staff.roles))
 
 

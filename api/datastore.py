@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 from psycopg import Connection
 from psycopg.rows import DictRow
+from psycopg_pool import ConnectionPool
 
 
 def _translated(error: psycopg.Error) -> Exception:
@@ -42,6 +44,22 @@ _ERRORS: tuple[tuple[type[psycopg.Error], type[Exception]], ...] = (
     (psycopg.NotSupportedError, NotSupportedError),
     (psycopg.DatabaseError, DatabaseError),
 )
+
+
+def quiet_check(conn: Connection[DictRow]) -> None:
+    """The pool's check of a connection it hands out, without a round trip when it can: idle
+    in the pool, a live connection has nothing to read — its server speaks unasked only to end
+    it (FATAL at shutdown, restart or termination, then end of file) or for a notification.
+    So a connection with nothing to read is handed out as is; one with anything to read, or
+    closed, gets the pool's own check (a round trip), which fails on a dead one (replaced).
+    What neither notices at once — a host gone without closing its sockets — the ping would
+    not have noticed sooner: it would wait on that silent socket just the same."""
+    if conn.closed or conn.broken:
+        raise psycopg.OperationalError("the connection is closed")
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN | select.POLLPRI)
+    if poller.poll(0):
+        ConnectionPool.check_connection(conn)
 
 
 class CommandDatastore(PostgresDatastore):
@@ -85,3 +103,8 @@ class BackOfficeFactory(PostgresFactory):
         super().__init__(env)
         # The library builds its datastore inline; this subclass adds behaviour, no state.
         self.datastore.__class__ = CommandDatastore
+        # POSTGRES_PRE_PING's check, minus its round trip when the socket shows the connection
+        # alive (the pool keeps its check in ``_check``; a test asserts it is ours).
+        pool = self.datastore.pool
+        if getattr(pool, "_check", None) is ConnectionPool.check_connection:
+            pool._check = quiet_check

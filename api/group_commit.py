@@ -69,9 +69,11 @@ class GroupCommit(Generic[W, R]):
                 self._cond.wait()
             if job.done:
                 return job.outcome()
-            # Lead: this job and the oldest of the others, up to the group's size.
+            # Lead: this job and the oldest of the others, up to the group's size, in the
+            # order they arrived (an earlier command is written first).
             others = [j for j in self._queue if j is not job]
-            group = [*others[: self._max_group - 1], job]
+            chosen = {id(j) for j in others[: self._max_group - 1]}
+            group = [j for j in self._queue if j is job or id(j) in chosen]
             self._queue = others[self._max_group - 1 :]
             self._leading = True
         try:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import (
-    IntegrityError,
     InterfaceError,
     OperationalError,
     ProgrammingError,
@@ -29,9 +27,25 @@ from psycopg.sql import SQL
 
 from api.database import Database
 from api.datastore import BackOfficeFactory, CommandDatastore
-from api.group_commit import GroupCommit, Job
+from api.group_commit import GroupCommit
+from api.group_write import (
+    ACTOR_VERSIONS,
+    BEGIN,
+    COMMIT,
+    INSERT_COMMANDS,
+    INSERT_SIGNATURES,
+    ROLLBACK,
+    TAKEN,
+    Write,
+    WriteJob,
+    actor_ids,
+    command_columns,
+    sort,
+    stale,
+)
 from api.signing import KeyStore, command_digest, event_message
 from api.snapshots import SnapshotRecorder
+from domain.actors import StaleActor
 from domain.application import BackOffice, CommandRecord
 from domain.snapshots import DEFAULT_INTERVAL, SNAPSHOT_INTERVAL, SNAPSHOT_RECORDER_TOPIC
 
@@ -41,78 +55,6 @@ NOTIFY_CHANNEL = EVENTS_TABLE
 MAX_GROUP = 64
 
 
-@dataclass(frozen=True)
-class _Write:
-    """One command's write: its events and, when it carried a key, its idempotency row."""
-
-    events: Sequence[StoredEvent]
-    record: CommandRecord | None
-
-
-# Under the lock nobody else can insert events (nor, through this recorder, idempotency rows),
-# so what this finds taken stays taken, and what it does not find is free until COMMIT.
-_TAKEN = SQL(
-    "SELECT e.originator_id, e.originator_version, NULL::text AS idempotency_key"
-    " FROM unnest(%s::uuid[], %s::bigint[]) AS p(id, version)"
-    " JOIN backoffice_events e ON e.originator_id = p.id AND e.originator_version = p.version"
-    " UNION ALL"
-    " SELECT NULL, NULL, idempotency_key FROM backoffice_commands"
-    " WHERE idempotency_key = ANY(%s::text[])"
-)
-_BEGIN, _COMMIT, _ROLLBACK = SQL("BEGIN"), SQL("COMMIT"), SQL("ROLLBACK")
-_INSERT_COMMANDS = SQL(
-    "INSERT INTO backoffice_commands (idempotency_key, command, actor, aggregate_id,"
-    " aggregate_version, fingerprint)"
-    " SELECT * FROM unnest(%s::text[], %s::text[], %s::uuid[], %s::uuid[], %s::bigint[],"
-    " %s::text[])"
-)
-_INSERT_SIGNATURES = SQL(
-    "INSERT INTO backoffice_event_signatures (notification_id, key_id, signature, idempotency_key)"
-    " SELECT n, %s, s, i FROM unnest(%s::bigint[], %s::bytea[], %s::text[]) AS u(n, s, i)"
-)
-
-
-def _command_columns(records: Sequence[CommandRecord]) -> tuple[list[Any], ...]:
-    return (
-        [r.idempotency_key for r in records],
-        [r.command for r in records],
-        [r.actor for r in records],
-        [r.aggregate_id for r in records],
-        [r.aggregate_version for r in records],
-        [r.fingerprint for r in records],
-    )
-
-
-def _sort(
-    jobs: Sequence[Job[_Write, Sequence[int]]], taken_rows: Sequence[DictRow]
-) -> tuple[list[Job[_Write, Sequence[int]]], list[Job[_Write, Sequence[int]]]]:
-    """The jobs that can be written and those that collide — with the store, or with an
-    earlier job of the group (the first comes first, as if they had been written in turn)."""
-    events = {
-        (r["originator_id"], r["originator_version"])
-        for r in taken_rows
-        if r["idempotency_key"] is None
-    }
-    keys = {r["idempotency_key"] for r in taken_rows if r["idempotency_key"] is not None}
-    accepted, refused = [], []
-    for job in jobs:
-        mine = {(e.originator_id, e.originator_version) for e in job.work.events}
-        key = job.work.record.idempotency_key if job.work.record else None
-        if mine & events or key in keys:
-            refused.append(job)
-            continue
-        accepted.append(job)
-        events |= mine
-        if key is not None:
-            keys.add(key)
-    return accepted, refused
-
-
-def _collision(job: Job[_Write, Sequence[int]]) -> IntegrityError:
-    """What the store's own keys would have raised, had this command been written alone."""
-    return IntegrityError("a version or idempotency key of this command was taken first")
-
-
 class BackOfficeRecorder(PostgresApplicationRecorder):
     """Adds the command's idempotency row and a signature per event to the transaction that
     inserts the events, and takes the writers' lock through ``backoffice_lock_events()``
@@ -120,6 +62,8 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
 
     #: Set by ``open_application``; the recorder refuses to write without it.
     keys: KeyStore | None = None
+    #: Refuses a write whose actor's record changed since (``actor_at``, domain/actors.py).
+    proves_actors = True
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
@@ -129,7 +73,7 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
             self.lock_table_statements[0],  # SET LOCAL lock_timeout
             SQL("SELECT backoffice_lock_events()"),
         ]
-        self.group: GroupCommit[_Write, Sequence[int]] = GroupCommit(
+        self.group: GroupCommit[Write, Sequence[int]] = GroupCommit(
             self._write_group, max_group=MAX_GROUP
         )
 
@@ -143,9 +87,10 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
             raise ProgrammingError("no signing key: the store does not record unsigned events")
         if not stored_events:
             return []
-        return self.group.submit(_Write(stored_events, kwargs.get("command_record")))
+        write = Write(stored_events, kwargs.get("command_record"), kwargs.get("actor_at"))
+        return self.group.submit(write)
 
-    def _write_group(self, jobs: Sequence[Job[_Write, Sequence[int]]]) -> None:
+    def _write_group(self, jobs: Sequence[WriteJob]) -> None:
         if len(jobs) == 1:
             self._write(jobs, check=False)
             return
@@ -169,27 +114,31 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
                 except Exception as alone:
                     job.fail(alone)
 
-    def _write(self, jobs: Sequence[Job[_Write, Sequence[int]]], *, check: bool) -> None:
+    def _write(self, jobs: Sequence[WriteJob], *, check: bool) -> None:
         """One transaction under the writers' lock: the commands of ``jobs`` that do not collide
         with the store or with an earlier job of the group (``check``), their idempotency rows,
         events and signatures, each in one statement; outcomes are handed out after COMMIT.
 
-        Without ``check`` (a group of one) a collision is the store's own primary key."""
-        outcomes: list[tuple[Job[_Write, Sequence[int]], Sequence[int] | Exception]] = []
-        with self.datastore.get_connection() as conn:
+        Without ``check`` (a group of one) a collision is the store's own primary key, and a
+        changed actor is found in the same round trip as the insert (and rolled back)."""
+        outcomes: list[tuple[WriteJob, Sequence[int] | Exception]] = []
+        actors = actor_ids(jobs)
+        with self.datastore.get_connection() as conn, conn.cursor() as acurs:
             try:
                 # BEGIN and COMMIT are sent in the pipeline with the statements around them
                 # (psycopg's transaction() would add a sync of its own at each end): a command
                 # alone takes two round trips, BEGIN … INSERT events and signatures … COMMIT.
                 with conn.pipeline() as pipeline, conn.cursor() as curs:
-                    curs.execute(_BEGIN)
+                    curs.execute(BEGIN)
                     accepted = list(jobs)
                     if check:
                         self._lock_table(curs)
                         self._notify_channel(curs)
+                        if actors:
+                            acurs.execute(ACTOR_VERSIONS, (actors,))
                         events = [e for job in jobs for e in job.work.events]
                         curs.execute(
-                            _TAKEN,
+                            TAKEN,
                             (
                                 [e.originator_id for e in events],
                                 [e.originator_version for e in events],
@@ -197,26 +146,30 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
                             ),
                         )
                         pipeline.sync()
-                        accepted, refused = _sort(jobs, curs.fetchall())
-                        outcomes += [(job, _collision(job)) for job in refused]
+                        accepted, refused = sort(jobs, curs.fetchall(), self._versions(acurs))
+                        outcomes += refused
                     records = [job.work.record for job in accepted if job.work.record is not None]
                     if records:
-                        curs.execute(_INSERT_COMMANDS, _command_columns(records))
+                        curs.execute(INSERT_COMMANDS, command_columns(records))
                     if accepted:
                         if not check:
                             self._lock_table(curs)
                             self._notify_channel(curs)
+                            if actors:  # before the insert: the state the command was given in
+                                acurs.execute(ACTOR_VERSIONS, (actors,))
                         self._insert_rows(curs, [e for job in accepted for e in job.work.events])
                         # Sync: a primary-key collision is an IntegrityError here.
                         pipeline.sync()
+                        if not check and actors and stale(jobs[0], self._versions(acurs), set()):
+                            raise StaleActor  # rolled back below: nothing was written
                         outcomes += self._sign(curs, accepted)
                     # Leaving the pipeline syncs: it raises if COMMIT fails (e.g. a deferred
                     # constraint), before anyone is acknowledged.
-                    curs.execute(_COMMIT)
+                    curs.execute(COMMIT)
             except BaseException:
                 if conn.info.transaction_status != TransactionStatus.IDLE:
                     with suppress(Exception):
-                        conn.execute(_ROLLBACK)
+                        conn.execute(ROLLBACK)
                 raise
         # COMMIT has returned: only now is anyone acknowledged.
         for job, outcome in outcomes:
@@ -225,14 +178,18 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
             else:
                 job.succeed(outcome)
 
+    @staticmethod
+    def _versions(acurs: Cursor[DictRow]) -> dict[Any, Any]:
+        return {r["id"]: r["version"] for r in acurs.fetchall()} if acurs.pgresult else {}
+
     def _insert_rows(self, curs: Cursor[DictRow], events: Sequence[StoredEvent]) -> None:
         # The library's multi-row INSERT … FROM unnest(…) RETURNING, without its lock and
         # NOTIFY (taken once per transaction above).
         PostgresAggregateRecorder._insert_stored_events(self, curs, events)
 
     def _sign(
-        self, curs: Cursor[DictRow], jobs: Sequence[Job[_Write, Sequence[int]]]
-    ) -> list[tuple[Job[_Write, Sequence[int]], Sequence[int]]]:
+        self, curs: Cursor[DictRow], jobs: Sequence[WriteJob]
+    ) -> list[tuple[WriteJob, Sequence[int]]]:
         """Sign each inserted row (still inside the transaction and under the lock) now that
         its notification id and chain hash are known, and record the signatures."""
         rows = curs.fetchall()
@@ -245,7 +202,7 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
         nids: list[int] = []
         signatures: list[bytes] = []
         idempotency: list[str | None] = []
-        outcomes: list[tuple[Job[_Write, Sequence[int]], Sequence[int]]] = []
+        outcomes: list[tuple[WriteJob, Sequence[int]]] = []
         for job in jobs:
             record = job.work.record
             events = job.work.events
@@ -291,7 +248,7 @@ class BackOfficeRecorder(PostgresApplicationRecorder):
                 idempotency.append(bound.idempotency_key if bound else None)
             nids += ids
             outcomes.append((job, ids))
-        curs.execute(_INSERT_SIGNATURES, (key.key_id, nids, signatures, idempotency))
+        curs.execute(INSERT_SIGNATURES, (key.key_id, nids, signatures, idempotency))
         return outcomes
 
     def command_scope(self) -> AbstractContextManager[None]:

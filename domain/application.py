@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
-from datetime import date
 from functools import cached_property
 from typing import Any, ClassVar, Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 # Every record kind registers its commands and event topics when its package is imported.
 import domain.clients
@@ -25,30 +24,23 @@ import domain.keys
 import domain.orders
 import domain.retention  # noqa: F401
 from domain.access import granting_role, roles_with
+from domain.actors import Actors, Recheck, StaleActor
 from domain.commands import Actor, Command, CommandSpec, Decision, Repository, fingerprint
 from domain.envelope import SYSTEM_BRANCH, SYSTEM_ROLE, CommandContext, Envelope
-from domain.errors import Code, ConcurrencyConflict, NotAllowed, NotFound, ValidationError
+from domain.errors import (
+    Code,
+    ConcurrencyConflict,
+    DomainError,
+    NotAllowed,
+    NotFound,
+    ValidationError,
+)
 from domain.fields import Text, check_text, intake
 from domain.orders import ClientFacts, InstrumentFacts
 from domain.policy import Policy
 from domain.snapshots import SnapshottingApplication
 from domain.staff import Staff
-
-
-class FactsAsDict(Transcoding):
-    """Facts as they stood at a moment (a frozen dataclass), stored as a mapping."""
-
-    def __init__(self, cls: type[ClientFacts] | type[InstrumentFacts], name: str) -> None:
-        self.type = cls
-        self.name = name
-
-    def encode(self, obj: Any) -> dict[str, Any]:
-        return dict(obj.__dict__)
-
-    def decode(self, data: dict[str, Any]) -> Any:
-        if "trading_permissions" in data:
-            data = {**data, "trading_permissions": tuple(data["trading_permissions"])}
-        return self.type(**data)
+from domain.transcodings import DateAsISO, EnvelopeAsDict, FactsAsDict
 
 
 @dataclass(frozen=True)
@@ -93,30 +85,9 @@ class CommandScope(Protocol):
         """Entered around everything one command reads and writes."""
 
 
-class EnvelopeAsDict(Transcoding):
-    """Stores an Envelope as a plain mapping inside the event's JSON state."""
-
-    type = Envelope
-    name = "envelope"
-
-    def encode(self, obj: Envelope) -> dict[str, Any]:
-        return dict(obj.__dict__)
-
-    def decode(self, data: dict[str, Any]) -> Envelope:
-        return Envelope(**data)
-
-
-class DateAsISO(Transcoding):
-    """Calendar dates (business dates, birth dates) as ISO 8601 text."""
-
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
+def _first(aggregate: Aggregate) -> bool:
+    """True when the aggregate's pending events begin the record (version 1)."""
+    return bool(aggregate.pending_events[0].originator_version == 1)
 
 
 class _Store(Repository):
@@ -148,6 +119,10 @@ class _LostRace(Exception):
     """A save lost to a concurrent command; the command may be decided again."""
 
 
+#: How often a command is decided again because its actor's record changed meanwhile.
+FRESH_ATTEMPTS = 3
+
+
 class BackOffice(SnapshottingApplication):
     """Every command of the back office. Its events go to ``backoffice_events``."""
 
@@ -165,6 +140,11 @@ class BackOffice(SnapshottingApplication):
         # Checked once: a runtime protocol check on every command costs more than the query.
         return isinstance(self.recorder, CommandLog)
 
+    @cached_property
+    def actors(self) -> Actors | None:
+        """Remembered actors, when the store proves them at the save (``domain.actors``)."""
+        return Actors() if getattr(self.recorder, "proves_actors", False) else None
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(EnvelopeAsDict())
@@ -181,13 +161,43 @@ class BackOffice(SnapshottingApplication):
         that lost a race is decided again (``_attempt``) when the command allows it."""
         scope = self.recorder.command_scope() if self._scoped else nullcontext()  # type: ignore[attr-defined]
         with scope:
-            return self._execute(command, context, _attempt)
+            # First with the actor as remembered, if they are; again with the actor as stored
+            # now, when the outcome did not prove the remembered rights current (Recheck) or
+            # the save found them changed (StaleActor: rare, so bounded).
+            for fresh in range(FRESH_ATTEMPTS + 1):
+                try:
+                    return self._execute(command, context, _attempt, remembered=fresh == 0)
+                except Recheck:
+                    continue
+            raise ConcurrencyConflict(
+                "the acting staff member's record kept changing", expected=None, actual=None
+            )
 
-    def _execute(self, command: Command, context: CommandContext, _attempt: int) -> CommandResult:
+    def _execute(
+        self, command: Command, context: CommandContext, _attempt: int, *, remembered: bool
+    ) -> CommandResult:
+        at, actor = self._actor_at(context, remembered)
+        try:
+            result = self._decide_and_save(command, context, _attempt, at, actor)
+        except DomainError:
+            if at is not None and at[2]:
+                raise Recheck from None  # refused on remembered rights: refuse on current ones
+            raise
+        if at is not None and at[2] and (result.replayed or not result.changed):
+            raise Recheck  # nothing was written, so nothing proved the rights current
+        return result
+
+    def _decide_and_save(
+        self,
+        command: Command,
+        context: CommandContext,
+        _attempt: int,
+        at: tuple[UUID, int, bool] | None,
+        actor: Actor,
+    ) -> CommandResult:
         spec = command.spec
         command = intake(command)
         context = _checked(context)
-        actor = self.actor(context)
         envelope = self._authorise(spec, context, actor)
         if spec.reason_required and not (context.reason and context.reason.strip()):
             raise ValidationError("a reason is required", "reason", Code.REASON_REQUIRED)
@@ -211,18 +221,41 @@ class BackOffice(SnapshottingApplication):
         # A caller who named the version they expect gets the conflict, never a retry.
         retry = _attempt < spec.retries and context.expected_version is None
         try:
-            return self._save(spec, context, printed, aggregates, retry=retry)
+            return self._save(
+                spec, context, printed, aggregates, decision.new_ids, at=at, retry=retry
+            )
         except _LostRace:
             return self.execute(command, context, _attempt=_attempt + 1)
 
     def actor(self, context: CommandContext) -> Actor:
         """The actor's roles and branch now: the system actor, or an active staff member."""
+        return self._actor_at(context, remembered=False)[1]
+
+    def _actor_at(
+        self, context: CommandContext, remembered: bool
+    ) -> tuple[tuple[UUID, int, bool] | None, Actor]:
+        """The actor, and for a staff member (id, version of their record, remembered?): the
+        version the save proves current. Remembered rights are used only if ``remembered``."""
         if context.is_system:
-            return Actor(frozenset({SYSTEM_ROLE}), SYSTEM_BRANCH)
+            return None, Actor(frozenset({SYSTEM_ROLE}), SYSTEM_BRANCH)
+        known = self.actors.get(context.actor) if remembered and self.actors else None
+        if known is not None:
+            return (context.actor, known[0], True), known[1]
         staff = self.find(context.actor)
         if not isinstance(staff, Staff) or not staff.active:
+            if self.actors is not None:
+                self.actors.forget(context.actor)
             raise NotAllowed("the acting staff member is not active")
-        return Actor(frozenset(staff.roles), staff.branch)
+        actor = self.seen(staff)
+        return (staff.id, staff.version, False), actor
+
+    def seen(self, staff: Staff) -> Actor:
+        """The roles and branch of ``staff`` as just read from the store (remembered, if
+        active, for later commands: the save proves them current)."""
+        actor = Actor(frozenset(staff.roles), staff.branch)
+        if self.actors is not None and staff.active:
+            self.actors.remember(staff.id, staff.version, actor)
+        return actor
 
     def _authorise(self, spec: CommandSpec, context: CommandContext, actor: Actor) -> Envelope:
         role = granting_role(actor.roles, spec.permission)
@@ -280,13 +313,21 @@ class BackOffice(SnapshottingApplication):
         context: CommandContext,
         printed: str,
         aggregates: Sequence[Aggregate],
+        new_ids: Sequence[tuple[UUID, ValidationError]] = (),
         *,
+        at: tuple[UUID, int, bool] | None = None,
         retry: bool = False,
     ) -> CommandResult:
         aggregate = aggregates[0]
         if not any(a.pending_events for a in aggregates):
+            self._refuse_taken(new_ids)
             return CommandResult(aggregate.id, aggregate.version, None, changed=False)
+        # An id to be new that is not the first event of a record saved here is read now.
+        created = {a.id for a in aggregates if a.pending_events[:1] and _first(a)}
+        self._refuse_taken([n for n in new_ids if n[0] not in created])
         kwargs: dict[str, Any] = {}
+        if at is not None and self.actors is not None:
+            kwargs["actor_at"] = (at[0], at[1])
         if context.idempotency_key is not None:
             kwargs["command_record"] = CommandRecord(
                 context.idempotency_key,
@@ -298,12 +339,17 @@ class BackOffice(SnapshottingApplication):
             )
         try:
             recordings = self.save(*aggregates, **kwargs)
+        except StaleActor:
+            assert self.actors is not None and at is not None
+            self.actors.forget(at[0])
+            raise Recheck from None
         except IntegrityError:
-            # Either a retry with the same key won the race, or another writer took a version
-            # (or a uniqueness claim) first.
+            # Either a retry with the same key won the race, or an id to be new was taken, or
+            # another writer took a version (or a uniqueness claim) first.
             replayed = self._replay(context, spec, printed)
             if replayed is not None:
                 return replayed
+            self._refuse_taken(new_ids)
             if retry:
                 raise _LostRace from None
             for other in aggregates[1:]:
@@ -316,8 +362,16 @@ class BackOffice(SnapshottingApplication):
                 expected=context.expected_version,
                 actual=self.stored_version(aggregate.id),
             ) from None
+        if self.actors is not None:
+            for saved in aggregates:  # e.g. a role revoked: the member is read afresh
+                self.actors.forget(saved.id)
         position = max((r.notification.id for r in recordings), default=None)
         return CommandResult(aggregate.id, aggregate.version, position)
+
+    def _refuse_taken(self, new_ids: Sequence[tuple[UUID, ValidationError]]) -> None:
+        for aggregate_id, refusal in new_ids:
+            if self.exists(aggregate_id):
+                raise refusal
 
     # -- reading the store ----------------------------------------------------------------
 

@@ -85,6 +85,10 @@ class Decision(Generic[A]):
     repository: Repository
     _target: A | None = None
     also: list[Aggregate] = field(default_factory=list)
+    #: Ids this command needs to be new, with the refusal if one is taken: proved by the save
+    #: (a taken id makes the new record's first event collide on the store's key), and read
+    #: only when it collides or the id is not among the new records saved (``unproved_new``).
+    new_ids: list[tuple[UUID, ValidationError]] = field(default_factory=list)
 
     @property
     def target(self) -> A:
@@ -132,9 +136,10 @@ class Decision(Generic[A]):
         return found
 
     def require_new(self, aggregate_id: UUID, field: str) -> None:
-        """Refuse an id that is already taken."""
-        if self.repository.exists(aggregate_id):
-            raise ValidationError(f"{aggregate_id} already exists", field, Code.DUPLICATE)
+        """Refuse an id that is already taken (checked when the command is saved)."""
+        self.new_ids.append(
+            (aggregate_id, ValidationError(f"{aggregate_id} already exists", field, Code.DUPLICATE))
+        )
 
     def scope(self, branch: str, field: str = "branch") -> str:
         """``branch``, if the actor may act for it; NotAllowed otherwise."""
@@ -144,9 +149,9 @@ class Decision(Generic[A]):
 
     def claim(self, claim: Aggregate, message: str, field: str) -> None:
         """Save ``claim`` with the command; an existing claim of that id means a duplicate.
-        A claim saved by a concurrent command makes the save fail on the store's primary key."""
-        if self.repository.exists(claim.id):
-            raise ValidationError(message, field, Code.DUPLICATE)
+        A claim saved before, or by a concurrent command, makes the save fail on the store's
+        primary key: the refusal is then ``message`` (``require_new``)."""
+        self.new_ids.append((claim.id, ValidationError(message, field, Code.DUPLICATE)))
         self.also.append(claim)
 
 

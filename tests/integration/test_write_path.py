@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.database import Database
+from api.datastore import quiet_check
 from api.runtime import Runtime
 from domain.access import Role
 from domain.staff import GrantRole, RegisterStaff
@@ -75,3 +76,10 @@ def test_a_graphql_mutation_takes_one_connection_to_authenticate_and_one_for_its
         )
         assert _checkouts(runtime) == before + 2
     assert answer.json()["data"]["registerStaff"]["__typename"] == "CommandSuccess"
+
+
+def test_the_pool_checks_a_connection_it_hands_out_without_a_round_trip_when_it_is_quiet(
+    runtime: Runtime,
+) -> None:
+    pool = runtime.app.factory.datastore.pool  # type: ignore[attr-defined]
+    assert pool._check is quiet_check  # POSTGRES_PRE_PING's check, replaced (api/datastore.py)
