@@ -239,9 +239,20 @@ def to_json(value: Any) -> Any:
     return value
 
 
+_CONVERT: dict[type[Any], Callable[[Any], Any]] = {
+    datetime: datetime.isoformat,
+    date: date.isoformat,
+    Decimal: str,
+    UUID: str,
+}
+
+
 def _json_ready(value: Any) -> Any:
     """What ``to_json`` makes of a value that JSON has no type for (the encoder's ``default``:
     it walks the plain values itself, and comes here only for the others)."""
+    convert = _CONVERT.get(value.__class__)  # the usual classes, in one look-up
+    if convert is not None:
+        return convert(value)
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, Decimal | UUID):
