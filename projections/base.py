@@ -239,6 +239,11 @@ def to_json(value: Any) -> Any:
     return value
 
 
+@cache
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 _CONVERT: dict[type[Any], Callable[[Any], Any]] = {
     datetime: datetime.isoformat,
     date: date.isoformat,
@@ -258,7 +263,7 @@ def _json_ready(value: Any) -> Any:
     if isinstance(value, Decimal | UUID):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return {name: getattr(value, name) for name in _field_names(type(value))}
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
