@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from typing import Any
 
 from api.runtime import Runtime
@@ -45,27 +46,38 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with generated_store(args, "rebuild") as runtime:
         head = runtime.runner.head()
         results = Results("rebuild", {"events": head})
+        cpu = time.process_time()
         count, seconds = read_and_decode(runtime)
-        raw = count / seconds
+        raw, raw_cpu = count / seconds, count / max(time.process_time() - cpu, 1e-9)
         note(f"raw read + decode: {count:,} events in {seconds:.1f} s = {raw:,.0f} events/s")
-        for name in args.models.split(","):
-            began = time.perf_counter()
-            BlueGreen(runtime.runner, name).rebuild(resume=False)
-            took = time.perf_counter() - began
-            note(f"rebuild {name}: {took:.1f} s = {head / took:,.0f} events/s")
-            f = Figure(f"rebuild_{name}", head / took, "events/s", "raw_read_decode", raw,
+
+        def measured(figure: str, label: str, rebuild: Callable[[], object]) -> None:
+            began, cpu = time.perf_counter(), time.process_time()
+            rebuild()
+            took, used = time.perf_counter() - began, time.process_time() - cpu
+            note(f"rebuild {label}: {took:.1f} s = {head / took:,.0f} events/s")
+            f = Figure(figure, head / took, "events/s", "raw_read_decode", raw,
                        ">= 50,000 events/s and >= 0.5 of baseline")  # fmt: skip
             f.met = f.value >= 50_000 and (f.ratio or 0) >= 0.5
             results.add(f)
+            # The same per second of this process's CPU: steadier than the wall clock on a
+            # machine shared with other work (context, not the figure).
+            results.add(Figure(f"{figure}_cpu", head / max(used, 1e-9), "events/cpu-s",
+                               "raw_read_decode_cpu", raw_cpu, "context"))  # fmt: skip
+
+        for name in args.models.split(","):
+            measured(
+                f"rebuild_{name}",
+                name,
+                lambda name=name: BlueGreen(runtime.runner, name).rebuild(resume=False),  # type: ignore[misc]
+            )
         names = args.models.split(",")
-        began = time.perf_counter()
-        rebuild_together(runtime.runner, names, resume=False)  # each event decoded once for all
-        took = time.perf_counter() - began
-        note(f"rebuild {'+'.join(names)} together: {took:.1f} s = {head / took:,.0f} events/s")
-        f = Figure("rebuild_together", head / took, "events/s", "raw_read_decode", raw,
-                   ">= 50,000 events/s and >= 0.5 of baseline")  # fmt: skip
-        f.met = f.value >= 50_000 and (f.ratio or 0) >= 0.5
-        results.add(f)
+        # Each event decoded once for all of them.
+        measured(
+            "rebuild_together",
+            f"{'+'.join(names)} together",
+            lambda: rebuild_together(runtime.runner, names, resume=False),
+        )
         return results.print()
 
 

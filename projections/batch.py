@@ -48,6 +48,9 @@ class BatchCursor(Cursor[DictRow]):
         self.known: dict[tuple[str, str], dict[Any, dict[str, Any] | None]] = {}
         #: Tables whose staging table exists in this transaction.
         self.staged: set[str] = set()
+        #: (table, key value) -> the row object a handler built from the row it last gathered
+        #: there (see ``remember``); dropped as soon as anything else may have changed the row.
+        self.memo: dict[tuple[str, Any], Any] = {}
 
     def execute(
         self,
@@ -67,6 +70,8 @@ class BatchCursor(Cursor[DictRow]):
             table = written.group(1)
             for cached in [k for k in self.known if k[0] == table]:
                 del self.known[cached]
+        if written is not None or text is None or text.lstrip()[:6].upper() != "SELECT":
+            self.memo.clear()
         statement: Any = query  # one of psycopg's query types, passed on as given
         super().execute(statement, params, prepare=prepare, binary=binary)
         return self
@@ -75,10 +80,25 @@ class BatchCursor(Cursor[DictRow]):
         """Keep ``values`` as the row of its key in ``table``, to be written by ``flush``."""
         rows = self.pending.setdefault((table, key), {})
         ident = tuple([values[c] for c in _key_columns(key)])
+        if self.memo:
+            self.memo.pop((table, ident[0]), None)
         # Moved to the end: rows are written in the order last changed. An upsert naming only
         # some columns changes only those, as two statements in a row would.
         earlier = rows.pop(ident, None)
-        rows[ident] = values if earlier is None else {**earlier, **values}
+        if earlier is None or len(earlier) == len(values) and earlier.keys() == values.keys():
+            rows[ident] = values
+        else:
+            rows[ident] = {**earlier, **values}
+
+    def remember(self, table: str, key: Any, row: Any) -> None:
+        """Keep ``row``, the object a handler made of the values it just gathered for ``key``
+        in ``table``, so that the batch's next event of the same record starts from it
+        instead of reading the gathered values back into a new object (``recall``)."""
+        self.memo[(table, key)] = row
+
+    def recall(self, table: str, key: Any) -> Any:
+        """The object ``remember`` kept for ``key`` in ``table``, or None."""
+        return self.memo.get((table, key))
 
     def lookup(
         self, table: str, columns: tuple[str, ...], where: str, params: tuple[Any, ...]

@@ -31,13 +31,14 @@ from projections.base import (
     Evolver,
     ReadModel,
     col,
+    json_text,
     on,
     replace,
     row_values,
     select_one,
-    to_json,
     upsert,
 )
+from projections.batch import BatchCursor
 
 
 @dataclass(frozen=True)
@@ -183,14 +184,13 @@ def _archived(row: OrderRow, e: Order.Archived, _: int) -> OrderRow:
     return replace(row, status=OrderStatus.ARCHIVED.value, archived_at=e.envelope.occurred_at)
 
 
+_NOT_DETAILS = frozenset(("originator_id", "originator_version", "timestamp", "envelope"))
+
+
 def timeline_entry(event: DomainEventProtocol[Any], position: int) -> dict[str, Any]:
     """The timeline row of one order event: who did what, when, in which role, and why."""
     envelope = event.envelope  # type: ignore[attr-defined]
-    details = {
-        k: to_json(v)
-        for k, v in event.__dict__.items()
-        if k not in ("originator_id", "originator_version", "timestamp", "envelope")
-    }
+    details = {k: v for k, v in event.__dict__.items() if k not in _NOT_DETAILS}
     return {
         "order_id": event.originator_id,
         "version": event.originator_version,
@@ -200,7 +200,8 @@ def timeline_entry(event: DomainEventProtocol[Any], position: int) -> dict[str, 
         "actor": envelope.actor,
         "actor_role": envelope.actor_role,
         "reason": envelope.reason,
-        "details": Jsonb(details),
+        # Written as ``to_json`` would make it, by the JSON encoder itself (see json_text).
+        "details": Jsonb(details, dumps=json_text),
     }
 
 
@@ -232,8 +233,15 @@ class OrderModel(ReadModel):
     @on(*evolve.events)
     def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
         """The blotter row and the timeline entry of the event."""
-        row = evolve(get(curs, event.originator_id), event, position)
+        order_id = event.originator_id
+        batch = curs if isinstance(curs, BatchCursor) else None
+        # In a batch, the order's row as this handler last made it (a rebuild's page holds
+        # several events of most orders): not read back from the gathered values again.
+        before = batch.recall("orders", order_id) if batch is not None else None
+        row = evolve(get(curs, order_id) if before is None else before, event, position)
         upsert(curs, "orders", row_values(row))
+        if batch is not None:
+            batch.remember("orders", order_id, row)
         upsert(curs, "order_timeline", timeline_entry(event, position), key="order_id, version")
 
 

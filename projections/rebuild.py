@@ -11,18 +11,21 @@ from __future__ import annotations
 import gc
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Notification
 from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 
 from projections.base import TRACKING_TABLE
 from projections.batch import apply_events
+from projections.decoding import quick_mapper
 from projections.runner import Progress, ProjectionRunner
 
 _LOCK_ATTEMPTS = 200
@@ -211,11 +214,12 @@ class BlueGreen:
         self, conn: psycopg.Connection[DictRow], position: int, stop: int
     ) -> int:
         app, size = self.runner.app, self.runner.rebuild_batch_size
+        decode = quick_mapper(app.mapper).to_domain_event
         while position < stop:
             found = app.recorder.select_notifications(
                 start=position + 1, limit=size, stop=stop, topics=self.model.topics
             )
-            apply_events(self.model, conn, [(app.mapper.to_domain_event(n), n.id) for n in found])
+            apply_events(self.model, conn, [(decode(n), n.id) for n in found])
             position = found[-1].id if len(found) == size else stop
         return position
 
@@ -316,13 +320,20 @@ def replay(
     reads = [None if not bg.model.topics else frozenset(bg.model.topics) for bg, _, _ in parts]
     positions = [p for _, _, p in parts]
     position = min(positions, default=stop)
-    with _fewer_collections():
-        while position < stop:
-            found = app.recorder.select_notifications(
-                start=position + 1, limit=size, stop=stop, topics=topics
-            )
+
+    decode = quick_mapper(app.mapper).to_domain_event  # the same events, decoded faster
+
+    def read(start: int) -> Sequence[Notification]:
+        return app.recorder.select_notifications(start=start, limit=size, stop=stop, topics=topics)
+
+    # The next page is read (by the server, and received) while this one is applied.
+    with _fewer_collections(), ThreadPoolExecutor(1, "rebuild-read") as reader:
+        ahead = reader.submit(read, position + 1) if position < stop else None
+        while ahead is not None:
+            found = ahead.result()
             upto = found[-1].id if len(found) == size else stop
-            decoded = [(n.topic, app.mapper.to_domain_event(n), n.id) for n in found]
+            ahead = reader.submit(read, upto + 1) if upto < stop else None
+            decoded = [(n.topic, decode(n), n.id) for n in found]
             for i, (bg, conn, at) in enumerate(parts):
                 if at >= upto:
                     continue
