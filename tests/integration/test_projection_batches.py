@@ -5,6 +5,7 @@ still stops its model just before it."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from api.demo import seed
 from api.runtime import Runtime
 from domain.access import Role
 from domain.staff import RegisterStaff, Staff
-from projections import incidents
+from projections import incidents, order_list
 from projections.base import TRACKING_TABLE, on, upsert
 from projections.rebuild import BlueGreen, rebuild_together
 from projections.runner import ProjectionFailed, ProjectionRunner, positions
@@ -155,3 +156,27 @@ def test_several_large_batches_in_one_transaction_each_write_all_their_rows(
         row = conn.execute("SELECT count(*) AS n FROM audit_log").fetchone()
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(blue_green.schema)))
     assert row is not None and row["n"] == head
+
+
+def test_the_blotter_counts_by_its_counts_table_what_counting_the_orders_gives(
+    runtime: Runtime, database: Database, tmp_path: Path
+) -> None:
+    seed(runtime, tmp_path / "token", clients=12, orders=40)
+    runtime.runner.sync(runtime.runner.head())
+    with database.connect() as conn, conn.cursor(row_factory=dict_row) as curs:
+        combos = curs.execute("SELECT DISTINCT branch, status, flag_status FROM orders").fetchall()
+        filters = [order_list.OrderFilter()]
+        for c in combos:
+            filters += [
+                order_list.OrderFilter(branch=c["branch"]),
+                order_list.OrderFilter(status=c["status"]),
+                order_list.OrderFilter(branch=c["branch"], status=c["status"]),
+                order_list.OrderFilter(flag_status=c["flag_status"], flagged=True),
+                order_list.OrderFilter(branch=c["branch"], awaiting_risk=False),
+            ]
+        assert len(combos) > 3  # several branches, statuses and flags
+        for flt in filters:
+            # The same filter, counted over the orders themselves (min_quantity=0 is no
+            # condition on them, but leaves the counts table out).
+            counted = order_list.count(curs, replace(flt, min_quantity=0))
+            assert order_list.count(curs, flt) == counted, flt
