@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -101,11 +101,13 @@ def masked_value(mask: Mask, value: Any) -> Any:
 
 #: Values with nothing inside to mask (what most fields hold): returned as they are.
 _SCALARS = (str, int, float, bool, type(None), Decimal, date, datetime, UUID, Enum)
+_FLAT = frozenset(_SCALARS)
 
 
-@cache
-def _field_names(cls: type[Any]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+@lru_cache(maxsize=1024)
+def _plan(cls: type[Any], seen: Visibility) -> tuple[tuple[str, Mask | None], ...]:
+    """Each field of the dataclass ``cls`` and how ``seen`` masks it by its name."""
+    return tuple((f.name, seen.hides(f.name)) for f in dataclasses.fields(cls))
 
 
 def mask(value: Any, seen: Visibility, key: str = "") -> Any:
@@ -121,9 +123,14 @@ def mask(value: Any, seen: Visibility, key: str = "") -> Any:
         return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
-        for name in _field_names(type(value)):
+        for name, hidden in _plan(type(value), seen):
             field = getattr(value, name)
-            shown = mask(field, seen, name)
+            if hidden is not None:
+                shown = masked_value(hidden, field)
+            elif field.__class__ in _FLAT:  # the common case, without a call
+                continue
+            else:
+                shown = mask(field, seen, name)
             if shown is not field:
                 changes[name] = shown
         return dataclasses.replace(value, **changes) if changes else value
@@ -131,6 +138,8 @@ def mask(value: Any, seen: Visibility, key: str = "") -> Any:
         masked = {k: mask(v, seen, str(k)) for k, v in value.items()}
         return value if all(masked[k] is v for k, v in value.items()) else masked
     if isinstance(value, list | tuple):
+        if all(v.__class__ in _FLAT for v in value):  # e.g. a list of codes: nothing inside
+            return value
         items = [mask(v, seen, key) for v in value]
         if all(a is b for a, b in zip(items, value, strict=True)):
             return value

@@ -23,6 +23,7 @@ from api.clocks import branch_time
 _SCALARS = (str, int, bool, Decimal, date, datetime, UUID)
 #: Values built as they are (nothing nested to turn into an object).
 _AS_IS = (*_SCALARS, float, type(None), Enum)
+_FLAT = frozenset(_AS_IS)
 _OBJECTS: dict[type[Any], type[Any]] = {}
 
 
@@ -124,9 +125,13 @@ def build(gql: type[Any], row: Any, **extra: Any) -> Any:
     """An instance of the GraphQL type ``gql`` holding ``row``'s values (nested rows too)."""
     values: dict[str, Any] = {}
     for name in _plain_fields(gql):  # type: ignore[arg-type]  # a class is hashable
-        if name in extra or not hasattr(row, name):
+        if name in extra:
             continue
-        values[name] = _value(getattr(row, name))
+        try:
+            value = getattr(row, name)
+        except AttributeError:  # a field the row does not have
+            continue
+        values[name] = value if value.__class__ in _FLAT else _value(value)
     return gql(**values, **extra)
 
 
