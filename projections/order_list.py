@@ -118,12 +118,12 @@ def page(
 _COUNTED = frozenset({"branch", "status", "flagged", "flag_status", "awaiting_risk"})
 
 
-def count(curs: Cursor[DictRow], flt: OrderFilter) -> int:
+def count(curs: Cursor[DictRow], flt: OrderFilter, *, by_table: bool = True) -> int:
     """How many orders match ``flt``: the sum of the matching rows of ``order_counts`` when
     the filter uses only its columns (exact: the projection keeps it with the orders), else
-    by counting the orders."""
+    (or without ``by_table``) by counting the orders."""
     used = {f for f, v in vars(flt).items() if v is not None}
-    if used <= _COUNTED:
+    if by_table and used <= _COUNTED:
         sql, params = conditions(_where(flt))
         curs.execute(
             f"SELECT coalesce(sum(n), 0) AS n FROM order_counts WHERE {' AND '.join(sql)}",  # noqa: S608
