@@ -75,10 +75,14 @@ class Visibility:
 FULL = Visibility(personal=True)
 
 
-@lru_cache(maxsize=1024)
 def visibility(roles: frozenset[str], restricted: bool = False) -> Visibility:
     """What holders of ``roles`` may see of a record (``restricted``: its client asked for
     erasure, so processing is restricted)."""
+    return _visibility(frozenset(roles), restricted)  # any set of roles; once per pair
+
+
+@lru_cache(maxsize=1024)
+def _visibility(roles: frozenset[str], restricted: bool) -> Visibility:
     if restricted:
         allowed = granting_role(roles, Permission.SEE_RESTRICTED_DATA) is not None
         return Visibility(personal=allowed, names=allowed)
