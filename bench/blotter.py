@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -99,6 +100,16 @@ def sql_p99(runtime: Runtime, flt: order_list.OrderFilter, n: int) -> float:
     return percentile(timings(n, query), 99)
 
 
+def count_p99(runtime: Runtime, flt: order_list.OrderFilter, n: int, by_table: bool) -> float:
+    """p99 (ms) of the blotter's totalCount alone: from ``order_counts`` or over the orders."""
+
+    def query(_: int) -> None:
+        with runtime.cursor() as curs:
+            order_list.count(curs, flt, by_table=by_table)
+
+    return percentile(timings(n, query), 99)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     store_arguments(parser, orders=200, clients=30)
@@ -123,7 +134,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         }
         with serving(create_app(runtime, run_projections=False)) as base:
             http_latencies(base, token, first, 5)  # warm up
+            cpu = time.process_time()
             one, _ = http_latencies(base, token, first, n)
+            # Server and client together (one process): what one request costs in Python,
+            # which the load of other processes on the machine does not inflate as it does p99.
+            cpu_ms = (time.process_time() - cpu) * 1000 / n
             many, throughput = http_latencies(base, token, first, n, c)
             queue_times, _ = http_latencies(base, token, filtered, n)
             counter = StatementCounter()
@@ -150,6 +165,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                    "blotter_first_page_c1_rate", 1000 / max(1e-9, sum(one) / len(one)),
                    "(context)")  # fmt: skip
         results.add(f)
+        f = Figure("blotter_first_page_cpu_per_request_c1", cpu_ms, "ms",
+                   "blotter_first_page_p50_c1", percentile(one, 50),
+                   "(context)")  # fmt: skip
+        results.add(f)
+        for label, flt in (("all", everything), ("branch_status", queue)):
+            f = Figure(f"total_count_{label}_p99", count_p99(runtime, flt, n, True), "ms",
+                       f"count_star_{label}_p99", count_p99(runtime, flt, n, False),
+                       "(context)")  # fmt: skip
+            results.add(f)
         f = Figure("blotter_timelines_statements_50_rows", statements[50], "statements",
                    "blotter_timelines_statements_5_rows", statements[5],
                    "constant (= baseline)")  # fmt: skip

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from domain.access import Permission, granting_role
 
@@ -74,6 +78,11 @@ FULL = Visibility(personal=True)
 def visibility(roles: frozenset[str], restricted: bool = False) -> Visibility:
     """What holders of ``roles`` may see of a record (``restricted``: its client asked for
     erasure, so processing is restricted)."""
+    return _visibility(frozenset(roles), restricted)  # any set of roles; once per pair
+
+
+@lru_cache(maxsize=1024)
+def _visibility(roles: frozenset[str], restricted: bool) -> Visibility:
     if restricted:
         allowed = granting_role(roles, Permission.SEE_RESTRICTED_DATA) is not None
         return Visibility(personal=allowed, names=allowed)
@@ -94,21 +103,49 @@ def masked_value(mask: Mask, value: Any) -> Any:
     return None
 
 
+#: Values with nothing inside to mask (what most fields hold): returned as they are.
+_SCALARS = (str, int, float, bool, type(None), Decimal, date, datetime, UUID, Enum)
+_FLAT = frozenset(_SCALARS)
+
+
+@lru_cache(maxsize=1024)
+def _plan(cls: type[Any], seen: Visibility) -> tuple[tuple[str, Mask | None], ...]:
+    """Each field of the dataclass ``cls`` and how ``seen`` masks it by its name."""
+    return tuple((f.name, seen.hides(f.name)) for f in dataclasses.fields(cls))
+
+
 def mask(value: Any, seen: Visibility, key: str = "") -> Any:
-    """A copy of ``value`` (a dataclass, mapping, list or scalar) with every personal field
-    masked as ``seen`` requires; ``value`` itself when nothing is masked."""
+    """``value`` (a dataclass, mapping, list or scalar) with every personal field masked as
+    ``seen`` requires: a copy where something is masked, the very same object (or part of
+    it) where nothing is."""
     if seen.everything:
         return value
     how = seen.hides(key)
     if how is not None:
         return masked_value(how, value)
+    if isinstance(value, _SCALARS):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {
-            f.name: mask(getattr(value, f.name), seen, f.name) for f in dataclasses.fields(value)
-        }
-        return dataclasses.replace(value, **changes)
+        changes = {}
+        for name, hidden in _plan(type(value), seen):
+            field = getattr(value, name)
+            if hidden is not None:
+                shown = masked_value(hidden, field)
+            elif field.__class__ in _FLAT:  # the common case, without a call
+                continue
+            else:
+                shown = mask(field, seen, name)
+            if shown is not field:
+                changes[name] = shown
+        return dataclasses.replace(value, **changes) if changes else value
     if isinstance(value, dict):
-        return {k: mask(v, seen, str(k)) for k, v in value.items()}
+        masked = {k: mask(v, seen, str(k)) for k, v in value.items()}
+        return value if all(masked[k] is v for k, v in value.items()) else masked
     if isinstance(value, list | tuple):
-        return type(value)(mask(v, seen, key) for v in value)
+        if all(v.__class__ in _FLAT for v in value):  # e.g. a list of codes: nothing inside
+            return value
+        items = [mask(v, seen, key) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return type(value)(items)
     return value

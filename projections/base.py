@@ -20,9 +20,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from domain.envelope import topics_of
-from projections.batch import apply_events, select_one, upsert
+from projections.batch import apply_events, select_one, tally, upsert
 
-__all__ = ["select_one", "upsert"]  # re-exported: what the read models write with
+__all__ = ["select_one", "tally", "upsert"]  # re-exported: what the read models write with
 
 TRACKING_TABLE = "projection_tracking"
 Row = TypeVar("Row")

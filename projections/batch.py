@@ -51,6 +51,8 @@ class BatchCursor(Cursor[DictRow]):
         #: (table, key value) -> the row object a handler built from the row it last gathered
         #: there (see ``remember``); dropped as soon as anything else may have changed the row.
         self.memo: dict[tuple[str, Any], Any] = {}
+        #: (table, key columns) -> key values -> how much to add to the row's count.
+        self.tallies: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], int]] = {}
 
     def execute(
         self,
@@ -170,6 +172,9 @@ class BatchCursor(Cursor[DictRow]):
                 cache = self.known[(table, columns[0])]
                 for (ident,), values in rows.items():
                     cache[ident] = values
+        while self.tallies:
+            (table, columns), deltas = self.tallies.popitem()
+            _add_many(self, table, columns, list(deltas.items()))
 
 
 _JSON = (Json, Jsonb)
@@ -229,6 +234,36 @@ def _upsert_many(curs: Cursor[DictRow], table: str, rows: list[dict[str, Any]], 
                 f" VALUES {', '.join([row_sql] * len(chunk))}{conflict}",
                 [v for values in chunk for v in values.values()],
             )
+
+
+def _add_many(
+    curs: Cursor[DictRow], table: str, columns: tuple[str, ...], deltas: list[tuple[Any, ...]]
+) -> None:
+    # One statement for every key's delta (each key once); a new key starts from its delta.
+    names = ", ".join(columns)
+    row_sql = f"({', '.join(['%s'] * (len(columns) + 1))})"
+    for start in range(0, len(deltas), _MAX_ROWS):
+        chunk = deltas[start : start + _MAX_ROWS]
+        Cursor.execute(
+            curs,
+            f"INSERT INTO {table} AS t ({names}, n)"  # noqa: S608 - names are code constants
+            f" VALUES {', '.join([row_sql] * len(chunk))}"
+            f" ON CONFLICT ({names}) DO UPDATE SET n = t.n + EXCLUDED.n",
+            [v for key, delta in chunk for v in (*key, delta)],
+        )
+
+
+def tally(
+    curs: Cursor[DictRow], table: str, columns: tuple[str, ...], key: tuple[Any, ...], delta: int
+) -> None:
+    """Add ``delta`` to the count ``n`` of the row ``key`` (values of ``columns``) of a counts
+    table, in the same transaction as the rows it counts (in a batch: once it is flushed, the
+    deltas of each key summed)."""
+    if isinstance(curs, BatchCursor):
+        deltas = curs.tallies.setdefault((table, columns), {})
+        deltas[key] = deltas.get(key, 0) + delta
+        return
+    _add_many(curs, table, columns, [(key, delta)])
 
 
 def apply_events(

@@ -36,6 +36,7 @@ from projections.base import (
     replace,
     row_values,
     select_one,
+    tally,
     upsert,
 )
 from projections.batch import BatchCursor
@@ -224,25 +225,41 @@ def get_many(curs: Cursor[DictRow], ids: Sequence[UUID]) -> dict[UUID, OrderRow]
     return {r["id"]: _row(r) for r in curs.fetchall()}
 
 
+#: The columns ``order_counts`` counts orders by: the blotter's low-cardinality filters.
+COUNTED = ("branch", "status", "flag_status")
+
+
+def _counted(row: OrderRow | None) -> tuple[Any, ...] | None:
+    return None if row is None else (row.branch, row.status, row.flag_status)
+
+
 class OrderModel(ReadModel):
-    """Rows in ``orders`` and ``order_timeline``."""
+    """Rows in ``orders``, ``order_timeline`` and ``order_counts`` (how many orders there are
+    of each branch, status and flag status: the blotter's ``totalCount`` without counting)."""
 
     name = "orders"
-    tables = ("orders", "order_timeline")
+    tables = ("orders", "order_timeline", "order_counts")
 
     @on(*evolve.events)
     def row(self, curs: Cursor[DictRow], event: Any, position: int) -> None:
-        """The blotter row and the timeline entry of the event."""
+        """The blotter row, the timeline entry of the event and the counts it moves."""
         order_id = event.originator_id
         batch = curs if isinstance(curs, BatchCursor) else None
         # In a batch, the order's row as this handler last made it (a rebuild's page holds
         # several events of most orders): not read back from the gathered values again.
         before = batch.recall("orders", order_id) if batch is not None else None
-        row = evolve(get(curs, order_id) if before is None else before, event, position)
+        if before is None:
+            before = get(curs, order_id)
+        row = evolve(before, event, position)
         upsert(curs, "orders", row_values(row))
         if batch is not None:
             batch.remember("orders", order_id, row)
         upsert(curs, "order_timeline", timeline_entry(event, position), key="order_id, version")
+        was, now = _counted(before), _counted(row)
+        if was != now:
+            if was is not None:
+                tally(curs, "order_counts", COUNTED, was, -1)
+            tally(curs, "order_counts", COUNTED, now, 1)  # type: ignore[arg-type]
 
 
 # -- queries -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
 
@@ -20,6 +21,9 @@ from strawberry.scalars import JSON
 from api.clocks import branch_time
 
 _SCALARS = (str, int, bool, Decimal, date, datetime, UUID)
+#: Values built as they are (nothing nested to turn into an object).
+_AS_IS = (*_SCALARS, float, type(None), Enum)
+_FLAT = frozenset(_AS_IS)
 _OBJECTS: dict[type[Any], type[Any]] = {}
 
 
@@ -110,20 +114,30 @@ def input_type(flt: type[Any], name: str, names: dict[str, str] | None = None) -
     )
 
 
+@cache
+def _plain_fields(gql: type[Any]) -> tuple[str, ...]:
+    """The fields of ``gql`` that hold a value (not those with a resolver)."""
+    definition = gql.__strawberry_definition__
+    return tuple(f.python_name for f in definition.fields if f.base_resolver is None)
+
+
 def build(gql: type[Any], row: Any, **extra: Any) -> Any:
     """An instance of the GraphQL type ``gql`` holding ``row``'s values (nested rows too)."""
-    definition = gql.__strawberry_definition__
     values: dict[str, Any] = {}
-    for f in definition.fields:
-        if f.base_resolver is not None or f.python_name in extra:
+    for name in _plain_fields(gql):  # type: ignore[arg-type]  # a class is hashable
+        if name in extra:
             continue
-        if not hasattr(row, f.python_name):
+        try:
+            value = getattr(row, name)
+        except AttributeError:  # a field the row does not have
             continue
-        values[f.python_name] = _value(getattr(row, f.python_name))
+        values[name] = value if value.__class__ in _FLAT else _value(value)
     return gql(**values, **extra)
 
 
 def _value(value: Any) -> Any:
+    if isinstance(value, _AS_IS):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return build(_OBJECTS[type(value)], value)
     if isinstance(value, list | tuple):

@@ -23,7 +23,7 @@ from api.graphql.common import (
 )
 from api.graphql.context import Context
 from api.graphql.derive import build, input_type, object_type, to_filter
-from api.graphql.traversal import ActorRef, Counted, OrderRefs, SortArg
+from api.graphql.traversal import ActorRef, Counted, OrderRefs, SortArg, asks_for, known
 from domain import errors
 from domain import orders as o
 from domain.access import Permission
@@ -113,16 +113,25 @@ class OrderQuery:
             filter, order_list.OrderFilter, zone=ctx.runtime.settings.branch_timezone, branch=branch
         )
 
-        def page(curs: Any) -> tuple[Any, set[UUID]]:
-            found = order_list.page(curs, flt, first, after, order_by)
-            return found, client_model.restricted_clients(curs)
+        counted = asks_for(info, "totalCount")
 
-        found, restricted = await read(ctx, page, models=READ_MODELS, min_position=min_position)
+        def page(curs: Any) -> tuple[Any, set[UUID], int | None]:
+            found = order_list.page(curs, flt, first, after, order_by)
+            total = order_list.count(curs, flt) if counted else None
+            return found, client_model.restricted_clients(curs), total
+
+        found, restricted, total = await read(
+            ctx, page, models=READ_MODELS, min_position=min_position
+        )
         roles = ctx.principal.roles
         return OrderConnection(
             nodes=[view(r, roles, r.client_id in restricted) for r in found.items],
             page_info=PageInfo(end_cursor=found.end_cursor, has_next_page=found.has_next_page),
-            counter=lambda: read(ctx, lambda curs: order_list.count(curs, flt)),
+            counter=(
+                known(total)
+                if total is not None
+                else lambda: read(ctx, lambda curs: order_list.count(curs, flt))
+            ),
         )
 
     @strawberry.field(

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from api.graphql.common import After, may_see
 from api.graphql.context import Context
@@ -51,6 +52,31 @@ class Counted:
     )
     async def total_count(self) -> int:
         return await self.counter()
+
+
+def asks_for(info: Info[Any, Any], name: str) -> bool:
+    """True when the field being resolved selects ``name`` (directly or in a fragment), e.g.
+    a connection's ``totalCount``: then it is read with the page, in the same transaction."""
+
+    def selects(selections: list[Any]) -> bool:
+        for s in selections:
+            if isinstance(s, SelectedField):
+                if s.name == name:
+                    return True
+            elif selects(s.selections):  # a fragment, spread or inline, at this level
+                return True
+        return False
+
+    return any(selects(f.selections) for f in info.selected_fields)
+
+
+def known(total: int) -> Callable[[], Awaitable[int]]:
+    """A connection's counter for a total already read."""
+
+    async def counter() -> int:
+        return total
+
+    return counter
 
 
 def staff_visible(ctx: Context, row: StaffRow) -> bool:

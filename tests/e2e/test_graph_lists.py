@@ -52,6 +52,16 @@ def test_total_count_counts_every_page_and_costs_a_statement_only_when_asked_for
     )
     assert found["orders"]["totalCount"] == 3 and len(found["orders"]["nodes"]) == 1
     assert with_count == without + 1
+    # Asked for in a fragment, or with a filter the counts table does not cover: the same.
+    in_fragment, found = statements.during(
+        lambda: manager.data(
+            "{ orders(first: 1) { ...total nodes { id } } }"
+            " fragment total on OrderConnection { totalCount }"
+        )
+    )
+    assert found["orders"]["totalCount"] == 3 and in_fragment == with_count
+    found = manager.data("{ orders(first: 1, filter: {minQuantity: 1}) { totalCount } }")
+    assert found["orders"]["totalCount"] == 3
 
 
 def test_every_connection_has_a_total_count(world: World) -> None:

@@ -52,6 +52,9 @@ CASES: list[tuple[Callable[[list[str]], dict[str, Any]], list[str], set[str]]] =
             "blotter_first_page_p99_c2",
             "blotter_branch_status_p99_c1",
             "blotter_timelines_statements_50_rows",
+            "blotter_first_page_cpu_per_request_c1",
+            "total_count_all_p99",
+            "total_count_branch_status_p99",
         },
     ),  # fmt: skip
     (

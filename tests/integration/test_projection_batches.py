@@ -18,7 +18,7 @@ from api.demo import seed
 from api.runtime import Runtime
 from domain.access import Role
 from domain.staff import RegisterStaff, Staff
-from projections import incidents
+from projections import incidents, order_list
 from projections.base import TRACKING_TABLE, on, upsert
 from projections.rebuild import BlueGreen, rebuild_together
 from projections.runner import ProjectionFailed, ProjectionRunner, positions
@@ -171,7 +171,7 @@ def test_rebuilding_orders_and_audit_gives_exactly_the_rows_of_live_projection(
     # Live: the runner's own small batches, so most orders' events fall in several of them.
     runtime.runner.batch_size = 7
     seed(runtime, tmp_path / "token", clients=12, orders=40)
-    tables = ("orders", "order_timeline", "audit_log")
+    tables = ("orders", "order_timeline", "order_counts", "audit_log")
     live = {t: _table(database, t) for t in tables}
     assert all(live.values())
     runtime.runner.rebuild_batch_size = page  # one page for the whole log, or many small ones
@@ -182,3 +182,28 @@ def test_rebuilding_orders_and_audit_gives_exactly_the_rows_of_live_projection(
     assert rebuilt == live
     rebuild_together(runtime.runner, ["orders", "audit"], resume=False)
     assert {t: _table(database, t) for t in tables} == live
+
+
+def test_the_blotter_counts_by_its_counts_table_what_counting_the_orders_gives(
+    runtime: Runtime, database: Database, tmp_path: Path
+) -> None:
+    seed(runtime, tmp_path / "token", clients=12, orders=40)
+    runtime.runner.sync(runtime.runner.head())
+    with database.connect() as conn, conn.cursor(row_factory=dict_row) as curs:
+        combos = curs.execute("SELECT DISTINCT branch, status, flag_status FROM orders").fetchall()
+        filters = [order_list.OrderFilter()]
+        for c in combos:
+            filters += [
+                order_list.OrderFilter(branch=c["branch"]),
+                order_list.OrderFilter(status=c["status"]),
+                order_list.OrderFilter(branch=c["branch"], status=c["status"]),
+                order_list.OrderFilter(flag_status=c["flag_status"], flagged=True),
+                order_list.OrderFilter(branch=c["branch"], awaiting_risk=False),
+            ]
+        assert len(combos) > 3  # several branches, statuses and flags
+        for flt in filters:
+            counted = order_list.count(curs, flt, by_table=False)  # over the orders
+            assert order_list.count(curs, flt) == counted, flt
+        # A filter the table does not cover counts the orders: the same as without it.
+        everything = order_list.count(curs, order_list.OrderFilter())
+        assert order_list.count(curs, order_list.OrderFilter(min_quantity=0)) == everything
