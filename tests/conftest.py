@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -111,14 +112,24 @@ def settings(database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     return yield_settings
 
 
-@pytest.fixture
-def runtime(settings: Settings, database: Database) -> Iterator[Runtime]:
-    """An open runtime (application + runner, runner not started) on this test's database."""
+@contextmanager
+def service_runtime(settings: Settings, database: Database) -> Iterator[Runtime]:
+    """A runtime (application + runner, runner not started) as a service process has it, on
+    ``database`` as the service role: its own pool and its own memory."""
     rt = open_runtime(
         settings, database=service_database(database), admin=database, run_migrations=False
     )
-    yield rt
-    rt.close()
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+@pytest.fixture
+def runtime(settings: Settings, database: Database) -> Iterator[Runtime]:
+    """An open runtime on this test's database."""
+    with service_runtime(settings, database) as rt:
+        yield rt
     get_settings.cache_clear()
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from api.database import Database
 from api.integrity import Report, state_decoder
 from api.runtime import Runtime
@@ -53,33 +55,27 @@ def test_parallel_verify_proves_an_intact_record_like_the_in_line_one(runtime: R
     assert verify_json(2) == verify_json(1)
 
 
-def test_parallel_verify_names_a_tampered_signature_at_its_position(
-    runtime: Runtime, database: Database
+@pytest.mark.parametrize(
+    ("tamper", "first", "found"),
+    [
+        (flip_signature(4), MISMATCH, [(4, MISMATCH)]),
+        (edit_state(4), CHAIN, [(4, CHAIN), (4, MISMATCH)]),
+    ],
+    ids=["signature", "state"],
+)
+def test_parallel_verify_names_tampering_at_its_position(
+    runtime: Runtime, database: Database, tamper: str, first: str, found: list[tuple[int, str]]
 ) -> None:
     for _ in range(3):
         seed(runtime)
-    as_superuser(database, flip_signature(4))
+    as_superuser(database, tamper)
     code, output = invoke("verify", "--jobs", "2")
     assert code == 1
-    assert f"record broken at notification id 4: {MISMATCH}" in output
+    assert f"record broken at notification id 4: {first}" in output
     code, report = verify_json(2)
     assert code == 1 and (code, report) == verify_json(1)
-    assert problems(report) == [(4, MISMATCH)]
-    assert report["signed"] == 6
-
-
-def test_parallel_verify_names_a_tampered_state_at_its_position(
-    runtime: Runtime, database: Database
-) -> None:
-    for _ in range(3):
-        seed(runtime)
-    as_superuser(database, edit_state(4))
-    code, output = invoke("verify", "--jobs", "2")
-    assert code == 1
-    assert f"record broken at notification id 4: {CHAIN}" in output
-    code, report = verify_json(2)
-    assert code == 1 and (code, report) == verify_json(1)
-    assert problems(report) == [(4, CHAIN), (4, MISMATCH)]
+    assert problems(report) == found
+    assert report["signed"] == 6  # the six others
 
 
 def _report(rt: Runtime, pool: SignaturePool | None) -> Report:

@@ -12,14 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from api.database import Database
-from api.roles import service_database
-from api.runtime import Runtime, open_runtime
+from api.runtime import Runtime
 from api.settings import Settings
 from api.store import BackOfficeRecorder
 from domain.access import Role
 from domain.errors import Code, NotAllowed, ValidationError
 from domain.staff import DeactivateStaff, GrantRole, RegisterStaff, RevokeRole
-from tests.conftest import run, staff
+from tests.conftest import run, service_runtime, staff
 
 
 def _register(rt: Runtime, actor: uuid.UUID) -> uuid.UUID:
@@ -31,11 +30,8 @@ def _register(rt: Runtime, actor: uuid.UUID) -> uuid.UUID:
 @pytest.fixture
 def other(settings: Settings, database: Database) -> Iterator[Runtime]:
     """A second service process on the same store (its own pool, its own memory)."""
-    rt = open_runtime(
-        settings, database=service_database(database), admin=database, run_migrations=False
-    )
-    yield rt
-    rt.close()
+    with service_runtime(settings, database) as rt:
+        yield rt
 
 
 def test_remembered_rights_are_not_read_again(
