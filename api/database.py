@@ -72,6 +72,13 @@ class Database:
             "POSTGRES_PASSWORD": str(p.get("password", "")),
         }
 
+    def analyze(self) -> None:
+        """Gather the planner's statistics for every table this role may (run after a bulk
+        load: a store of a million events with none plans a key lookup as a parallel scan,
+        ~30 ms instead of ~0.1, until autovacuum gets to it, and never where it is off)."""
+        with self.connect() as conn:
+            conn.execute("ANALYZE")
+
     def describe(self) -> str:
         """The URL without its password, for logs and messages."""
         p = self.params()

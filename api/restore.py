@@ -222,6 +222,7 @@ def restore(
         if report.problems:
             raise RestoreRefused(str(report.problems[0]))
         _finish(conn, source, manifest, report, kept)
+    admin.analyze()  # a bulk load: the planner's statistics now, not some day
     return Restored(
         done,
         loader.inserted,

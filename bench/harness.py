@@ -90,6 +90,7 @@ def generated_store(
         try:
             plan = Plan(clients=args.clients, orders=args.orders, years=args.years, seed=args.seed)
             report = generate(runtime, plan, workers=args.workers)
+            runtime.admin.analyze()  # as `backoffice bench generate` does after its load
             note(
                 f"generated {report.events:,} events in {report.seconds:.1f} s "
                 f"({report.rate:,.0f} events/s)"

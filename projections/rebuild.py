@@ -104,32 +104,42 @@ class BlueGreen:
         return 0
 
     def _index(self, conn: psycopg.Connection[DictRow]) -> None:
-        """Give the shadow tables the live tables' other indexes, built in one go each."""
+        """Give the shadow tables the live tables' other indexes, built in one go each, and
+        the planner's statistics: swapped in without them, the first queries are planned
+        blind (a key lookup planned as a parallel scan) until autovacuum gets to the table,
+        which on a server with autovacuum off is never."""
         for table in self.model.tables:
-            have = {
-                _INDEX_NAME.sub("", r["indexdef"])
-                for r in conn.execute(
-                    "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
-                    (self.schema, table),
-                ).fetchall()
-            }
+            self._index_like_live(conn, table)
+            conn.execute(
+                sql.SQL("ANALYZE {}.{}").format(sql.Identifier(self.schema), sql.Identifier(table))
+            )
+
+    def _index_like_live(self, conn: psycopg.Connection[DictRow], table: str) -> None:
+        """Build on the shadow ``table`` the indexes of the live one that it lacks."""
+        have = {
+            _INDEX_NAME.sub("", r["indexdef"])
             for r in conn.execute(
-                "SELECT indexname, indexdef FROM pg_indexes"
-                " WHERE schemaname = 'public' AND tablename = %s",
-                (table,),
-            ).fetchall():
-                found = _INDEX_NAME.match(r["indexdef"])
-                rest = _INDEX_NAME.sub("", r["indexdef"])
-                if found is None or found.group(1) or rest in have:
-                    continue
-                conn.execute(
-                    sql.SQL("CREATE INDEX {} ON {}.{} ").format(
-                        sql.Identifier(r["indexname"]),
-                        sql.Identifier(self.schema),
-                        sql.Identifier(table),
-                    )
-                    + sql.SQL(rest)  # the live index's own definition, from the catalog
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+                (self.schema, table),
+            ).fetchall()
+        }
+        for r in conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes"
+            " WHERE schemaname = 'public' AND tablename = %s",
+            (table,),
+        ).fetchall():
+            found = _INDEX_NAME.match(r["indexdef"])
+            rest = _INDEX_NAME.sub("", r["indexdef"])
+            if found is None or found.group(1) or rest in have:
+                continue
+            conn.execute(
+                sql.SQL("CREATE INDEX {} ON {}.{} ").format(
+                    sql.Identifier(r["indexname"]),
+                    sql.Identifier(self.schema),
+                    sql.Identifier(table),
                 )
+                + sql.SQL(rest)  # the live index's own definition, from the catalog
+            )
 
     def _apply(
         self, conn: psycopg.Connection[DictRow], position: int, stop: int, progress: Progress | None

@@ -67,6 +67,7 @@ def bench_generate(
                 workers=workers,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
+        runtime.admin.analyze()  # a bulk load: the planner's statistics now, not some day
         refused = sum(report.refused.values())
         if as_json:
             emit_json(

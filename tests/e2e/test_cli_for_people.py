@@ -93,6 +93,10 @@ def test_a_generated_history_reports_itself_as_json(settings: Settings, runtime:
     found = json.loads(result.stdout)
     assert found["events"] > 0 and found["commands"] > 0 and found["seed"] == 1
     assert found["refused"] == {}
+    with runtime.admin.connect() as conn:  # a bulk load leaves the planner its statistics
+        assert conn.execute(
+            "SELECT count(*) FROM pg_stats WHERE tablename = 'backoffice_events'"
+        ).fetchone() > (0,)
     # The same seed again, or another seed whose budget lines the first history holds: a
     # line each, no traceback.
     for seed, why in (("1", "already holds the history of seed 1"), ("2", "expense line")):

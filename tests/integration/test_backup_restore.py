@@ -114,6 +114,10 @@ def test_a_restore_proves_and_loads_every_row(
         assert conn.execute(
             "SELECT nextval('backoffice_events_notification_id_seq')"
         ).fetchone() == (8,)
+        # A bulk load: the planner has the store's statistics at once.
+        assert conn.execute(
+            "SELECT count(*) FROM pg_stats WHERE tablename = 'backoffice_events'"
+        ).fetchone() > (0,)
 
 
 def test_a_restore_refuses_a_row_whose_bytes_were_changed_naming_it(

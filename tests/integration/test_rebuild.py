@@ -56,6 +56,10 @@ def test_a_rebuild_replays_from_event_1_and_swaps_in_the_same_rows_and_indexes(
     position = BlueGreen(runtime.runner, "staff").rebuild()
     assert _rows(database) == before
     assert _indexes(database) == indexes
+    with database.connect() as conn:  # swapped in with the planner's statistics
+        assert conn.execute(
+            "SELECT count(*) FROM pg_stats WHERE schemaname = 'public' AND tablename = 'staff'"
+        ).fetchone() > (0,)
     assert position == runtime.runner.head()
     with database.connect() as conn:
         assert (
