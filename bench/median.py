@@ -35,14 +35,22 @@ def run_once(module: str, args: Sequence[str]) -> dict[str, Any]:
     return result
 
 
+def _aligned(runs: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each figure of the first run with the same figure of every run: by position, since a
+    benchmark prints its figures in one order and may name one by the store's size, which
+    grows from run to run (``append_at_<events>_events``)."""
+    lists = [list(r["figures"].values()) for r in runs]
+    if len({len(x) for x in lists}) != 1:
+        raise SystemExit("the runs printed different numbers of figures")
+    return [(name, [x[i] for x in lists]) for i, name in enumerate(runs[0]["figures"])]
+
+
 def combine(runs: Sequence[dict[str, Any]]) -> Results:
-    """The median of each figure over ``runs`` (figures missing from a run are left out: a
-    benchmark that names a figure by the store's size names it the same in every run)."""
+    """The median of each figure over ``runs``: of its values, its baselines and its ratios."""
     first = runs[0]
     out = Results(f"{first['bench']} (median of {len(runs)})", {**first["size"], "runs": len(runs)})
-    for name, fig in first["figures"].items():
-        seen = [r["figures"][name] for r in runs if name in r["figures"]]
-        met = [s["met"] for s in seen]
+    for name, seen in _aligned(runs):
+        fig, met = seen[0], [s["met"] for s in seen]
         out.add(
             Figure(
                 name,
@@ -60,13 +68,9 @@ def combine(runs: Sequence[dict[str, Any]]) -> Results:
 
 def spreads(runs: Sequence[dict[str, Any]]) -> dict[str, list[float]]:
     """Each figure's lowest and highest value over the runs."""
-    names = runs[0]["figures"]
     return {
-        n: [
-            min(r["figures"][n]["value"] for r in runs if n in r["figures"]),
-            max(r["figures"][n]["value"] for r in runs if n in r["figures"]),
-        ]
-        for n in names
+        name: [min(s["value"] for s in seen), max(s["value"] for s in seen)]
+        for name, seen in _aligned(runs)
     }
 
 

@@ -126,3 +126,8 @@ def test_the_median_is_taken_per_figure_of_values_baselines_and_ratios() -> None
     assert (combined.value, combined.baseline, combined.ratio) == (5, 4, 0.5)
     assert combined.met is False  # two of three runs missed
     assert median.spreads([run(1, 4), run(9, 3)]) == {"f": [1, 9]}
+    # A figure named by the store's size, which grows between runs, is still the same figure.
+    grown = run(7, 4)
+    grown["figures"] = {"f_at_2": grown["figures"]["f"]}
+    assert median.spreads([run(1, 4), grown, run(9, 3)]) == {"f": [1, 9]}
+    assert median.combine([run(1, 4), grown, run(9, 3)]).figures[0].value == 7
