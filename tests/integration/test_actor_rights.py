@@ -46,15 +46,20 @@ def test_remembered_rights_are_not_read_again(
     assert admin not in reads
 
 
+def _refused_to_register(rt: Runtime, actor: uuid.UUID) -> None:
+    """``actor`` may no longer register staff: refused, and nothing was written."""
+    new = uuid.uuid4()
+    with pytest.raises(NotAllowed):
+        run(rt, RegisterStaff(staff_id=new, name="x", branch="SH01", roles=["trader"]), actor)  # type: ignore[list-item]
+    assert not rt.app.exists(new)
+
+
 def test_a_revoked_staff_member_is_refused_at_once(runtime: Runtime) -> None:
     admin = staff(runtime, "admin")
     _register(runtime, admin)
     assert runtime.app.actors is not None and runtime.app.actors.get(admin) is not None
     run(runtime, RevokeRole(staff_id=admin, role=Role.ADMIN))
-    new = uuid.uuid4()
-    with pytest.raises(NotAllowed):
-        run(runtime, RegisterStaff(staff_id=new, name="x", branch="SH01", roles=["trader"]), admin)  # type: ignore[list-item]
-    assert not runtime.app.exists(new)
+    _refused_to_register(runtime, admin)
 
 
 def test_a_revocation_by_another_process_holds_for_the_next_command(
@@ -63,10 +68,7 @@ def test_a_revocation_by_another_process_holds_for_the_next_command(
     admin = staff(runtime, "admin")
     _register(runtime, admin)  # remembered by this process
     run(other, RevokeRole(staff_id=admin, role=Role.ADMIN))
-    new = uuid.uuid4()
-    with pytest.raises(NotAllowed):
-        run(runtime, RegisterStaff(staff_id=new, name="x", branch="SH01", roles=["trader"]), admin)  # type: ignore[list-item]
-    assert not runtime.app.exists(new)
+    _refused_to_register(runtime, admin)
 
 
 def test_a_deactivation_by_another_process_holds_for_the_next_command(
